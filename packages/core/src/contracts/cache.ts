@@ -1,0 +1,54 @@
+export interface CacheEntryInfo {
+  key: string
+  path: string
+  size: number
+  lastAccess: Date
+  expiresAt?: Date
+}
+
+export interface CacheStats {
+  entries: number
+  bytes: number
+  maxBytes?: number
+  hits: number
+  misses: number
+}
+
+export interface CacheSetOptions {
+  /** Seconds before the entry expires. Content-addressed entries need none: they never go stale. */
+  ttl?: number
+}
+
+export interface CacheLock {
+  release(): Promise<void>
+}
+
+/**
+ * A local copy of content and of mutable look-ups. Keys of content entries are content digests
+ * (`sha256:…`), so they never go stale; TTL is for mutable look-ups (alias → version).
+ */
+export interface Cache {
+  readonly name: string
+  /** Path of a complete entry (file or folder), or null. A damaged entry is dropped and reported as a miss. */
+  get(key: string): Promise<string | null>
+  /** Moves the file or folder at `path` into the cache (same filesystem: a rename) and returns the entry's path. */
+  set(key: string, path: string, options?: CacheSetOptions): Promise<string>
+  has(key: string): Promise<boolean>
+  delete(key: string): Promise<void>
+  /** A private path on the cache's filesystem where an entry for `key` can be built; stable across processes so partial downloads resume. */
+  stagingPath(key: string): string
+  /** Cross-process lock for one key, so that only one process fills an entry; waits until it is free. */
+  lock(key: string, options?: { signal?: AbortSignal }): Promise<CacheLock>
+  /** Small JSON values (alias → version, metadata) with a TTL. */
+  getValue<T = unknown>(key: string): Promise<T | null>
+  setValue(key: string, value: unknown, options?: CacheSetOptions): Promise<void>
+  deleteValue(key: string): Promise<void>
+  list(): AsyncIterable<CacheEntryInfo>
+  stats(): Promise<CacheStats>
+  /** Evicts least recently used entries until at most `maxBytes` remain, and expired ones. */
+  prune(options?: { maxBytes?: number }): Promise<{ removed: number; freedBytes: number }>
+  /** Re-hashes content entries; damaged ones are removed. */
+  verify(): Promise<{ checked: number; removed: string[] }>
+  clear(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,80 @@
+import type { Principal } from '../acl.js'
+import type { AccessControl } from '../acl.js'
+import type { Annotation, AssetRecord, AuditEntry } from '../asset-record.js'
+import type { CompiledQuery, QueryPage } from '../query.js'
+
+/** Who did it, as recorded in the audit trail: `user:<name>`. */
+export interface MutationContext {
+  actor: Principal
+}
+
+/** What a registry filters on: the actor's principals, or everything for a superuser. */
+export interface ReadScope {
+  principals: Principal[]
+  superuser: boolean
+}
+
+export interface RegisterResult {
+  /** False when the same version with the same content was already registered (a no-op). */
+  created: boolean
+  record: AssetRecord
+}
+
+export interface LineageEdge {
+  from: { key: string; version: string }
+  relation: string
+  to: { key: string; version: string }
+  /** 1 for a direct edge of the asset asked about. */
+  depth: number
+}
+
+export interface LineageOptions {
+  /** `up`: what it came from; `down`: what came from it. */
+  direction: 'up' | 'down' | 'both'
+  depth: number
+  scope: ReadScope
+}
+
+export interface AuditFilter {
+  key?: string
+  action?: string
+  limit?: number
+}
+
+/**
+ * The catalogue. `register` is the commit point of a put: it is atomic with its tags and audit
+ * row, a version is immutable, and a second registration of the same version is a no-op when
+ * the digest matches and a VersionConflictError when it does not.
+ */
+export interface Registry {
+  readonly name: string
+  register(record: AssetRecord, options: MutationContext & { tags?: string[] }): Promise<RegisterResult>
+  /** A version, deleted or not; null when never registered. */
+  get(key: string, version: string): Promise<AssetRecord | null>
+  /** A version, `latest` or a tag → the exact version (not deleted); null when nothing matches. */
+  resolve(key: string, ref: string): Promise<string | null>
+  /** Highest first, by semver precedence. */
+  listVersions(key: string, options?: { includeDeleted?: boolean }): Promise<AssetRecord[]>
+  /** Filters by the query and by read access inside the registry's own query. */
+  query(query: CompiledQuery, scope: ReadScope): Promise<QueryPage>
+  setTag(key: string, tag: string, version: string, context: MutationContext): Promise<void>
+  removeTag(key: string, tag: string, context: MutationContext): Promise<void>
+  /** Tag → version for one key. */
+  listTags(key: string): Promise<Record<string, string>>
+  /** One version, or every version of the key when `version` is omitted. */
+  setAccessControl(key: string, version: string | undefined, acl: AccessControl, context: MutationContext): Promise<void>
+  annotate(annotation: Annotation, context: MutationContext): Promise<void>
+  listAnnotations(key: string, version?: string): Promise<Annotation[]>
+  softDelete(key: string, version: string, context: MutationContext): Promise<void>
+  lineage(key: string, version: string, options: LineageOptions): Promise<LineageEdge[]>
+  /** Appends to the audit trail (for mutations that do not touch the catalogue, such as gc). */
+  recordAudit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>
+  audit(filter?: AuditFilter): Promise<AuditEntry[]>
+  /** Every location a registered version (deleted ones included) points at: what gc keeps. */
+  referencedLocations(): AsyncIterable<{ location: string; type: 'file' | 'folder' }>
+  /** Versions whose `expiresAt` has passed. */
+  expired(now: Date): Promise<AssetRecord[]>
+  /** Removes a version row for good (gc of expired outputs); audited. */
+  purge(key: string, version: string, context: MutationContext): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,81 @@
+import type { TransferProgress } from '../atomic-file.js'
+import type { ContentDigest } from '../digest.js'
+
+/** What a backend can do natively. The manager and the conformance suite read these. */
+export interface StorageCapabilities {
+  write: boolean
+  delete: boolean
+  list: boolean
+  /** `open` with start/end, and `download` with resume, without reading from the start. */
+  range: boolean
+  multipart: boolean
+  resumableUpload: boolean
+  presign: boolean
+  /** `move` is a cheap, atomic rename on this backend (a local folder), not a copy. */
+  atomicMove: boolean
+}
+
+export interface StorageObjectInfo {
+  location: string
+  size: number
+  etag?: string
+  versionId?: string
+  lastModified?: Date
+}
+
+export interface UploadOptions {
+  size?: number
+  /** When given, the backend refuses (IntegrityError) bytes with another digest, leaving nothing at `location`. */
+  digest?: ContentDigest
+  signal?: AbortSignal
+  onProgress?: (progress: TransferProgress) => void
+}
+
+export interface UploadResult extends StorageObjectInfo {
+  /** sha256 of the bytes written, computed while writing them. */
+  digest: ContentDigest
+}
+
+export interface DownloadOptions {
+  /** Continue a partial `destPath` from its current size instead of starting over. */
+  resume?: boolean
+  signal?: AbortSignal
+  onProgress?: (progress: TransferProgress) => void
+}
+
+export interface DownloadResult {
+  size: number
+  /** Present when the backend hashed every byte of `destPath` while writing it. */
+  digest?: ContentDigest
+}
+
+export interface OpenOptions {
+  /** First byte, inclusive (default 0). */
+  start?: number
+  /** Last byte, exclusive (default the end), like `Uint8Array.slice`. */
+  end?: number
+  signal?: AbortSignal
+}
+
+/**
+ * Moves bytes. Locations are `/`-separated relative paths the manager builds from validated
+ * keys and digests; a backend never sees a location the manager did not authorise.
+ */
+export interface Storage {
+  readonly name: string
+  readonly capabilities: StorageCapabilities
+  /** Writes a local file or a byte stream to `location`; readers never see a partial object. */
+  upload(location: string, source: string | AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<UploadResult>
+  /** Writes the object to the local `destPath` (which the manager verifies and renames). */
+  download(location: string, destPath: string, options?: DownloadOptions): Promise<DownloadResult>
+  /** Streams the object's bytes, or a range of them. NotFoundError when absent. */
+  open(location: string, options?: OpenOptions): AsyncIterable<Uint8Array>
+  /** `null` when there is no object at `location`. */
+  stat(location: string): Promise<StorageObjectInfo | null>
+  /** Atomic rename, required when `capabilities.atomicMove`; replaces an existing object. */
+  move?(from: string, to: string): Promise<void>
+  /** Deleting a missing object is not an error. */
+  delete(location: string): Promise<void>
+  list(prefix: string): AsyncIterable<StorageObjectInfo>
+  close(): Promise<void>
+}

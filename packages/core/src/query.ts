@@ -1,0 +1,200 @@
+import type { AssetKind, AssetRecord } from './asset-record.js'
+import { ASSET_KINDS } from './asset-record.js'
+import { InvalidQueryError } from './errors/index.js'
+
+export type Scalar = string | number | boolean | null
+
+/** Conditions on one metadata field. A bare scalar means `$eq`. Dates are ISO strings or Date. */
+export interface FieldOperators {
+  $eq?: Scalar
+  $ne?: Scalar
+  $in?: Scalar[]
+  $gt?: number | string | Date
+  $gte?: number | string | Date
+  $lt?: number | string | Date
+  $lte?: number | string | Date
+  $exists?: boolean
+  /** The field is an array that contains this value. */
+  $contains?: Scalar
+}
+
+export type FieldCondition = Scalar | Date | FieldOperators
+
+export type SortField = 'createdAt' | 'key' | 'version' | 'size' | `metadata.${string}`
+
+export interface AssetQuery {
+  /** Metadata conditions by dot path, all of which must hold: `{'organism': 'human', 'stats.n_cells': {$gte: 1000}}`. */
+  where?: Record<string, FieldCondition>
+  kind?: AssetKind | AssetKind[]
+  /** Only versions carrying this tag. */
+  tag?: string
+  /** Case-insensitive substring of the key or the description. */
+  text?: string
+  /** Only keys under this prefix (`datasets/`). */
+  keyPrefix?: string
+  createdAfter?: string | Date
+  createdBefore?: string | Date
+  /** Every version, not just the latest of each key. */
+  allVersions?: boolean
+  /** Include soft-deleted versions. */
+  includeDeleted?: boolean
+  sort?: { field: SortField; order?: 'asc' | 'desc' }
+  limit?: number
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string
+}
+
+export interface QueryPage {
+  items: AssetRecord[]
+  nextCursor?: string
+}
+
+export const MAX_QUERY_LIMIT = 1000
+export const DEFAULT_QUERY_LIMIT = 100
+
+const OPERATORS = new Set(['$eq', '$ne', '$in', '$gt', '$gte', '$lt', '$lte', '$exists', '$contains'])
+const PATH_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/
+
+/** A normalised condition: one operator, one value, dates as ISO strings. */
+export interface FieldClause {
+  path: string[]
+  op: '$eq' | '$ne' | '$in' | '$gt' | '$gte' | '$lt' | '$lte' | '$exists' | '$contains'
+  value: Scalar | Scalar[] | boolean
+}
+
+/** A checked, normalised query: what registries compile into parameterised SQL. */
+export interface CompiledQuery {
+  clauses: FieldClause[]
+  kinds?: AssetKind[]
+  tag?: string
+  text?: string
+  keyPrefix?: string
+  createdAfter?: string
+  createdBefore?: string
+  allVersions: boolean
+  includeDeleted: boolean
+  sort: { field: 'createdAt' | 'key' | 'version' | 'size' | 'metadata'; path?: string[]; order: 'asc' | 'desc' }
+  limit: number
+  offset: number
+}
+
+function isScalar(v: unknown): v is Scalar {
+  return v === null || ['string', 'number', 'boolean'].includes(typeof v)
+}
+
+function toIso(v: unknown, where: string): string {
+  const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : undefined
+  if (!d || Number.isNaN(d.getTime())) throw new InvalidQueryError(`${where}: expected a date, got ${JSON.stringify(v)}`)
+  return d.toISOString()
+}
+
+function parsePath(path: string): string[] {
+  const segments = path.split('.')
+  if (!segments.every((s) => PATH_SEGMENT.test(s))) {
+    throw new InvalidQueryError(`invalid metadata path ${JSON.stringify(path)}: use dot-separated names of [A-Za-z0-9_-]`)
+  }
+  return segments
+}
+
+function rangeValue(v: unknown, where: string): number | string {
+  if (typeof v === 'number' && Number.isFinite(v)) return v
+  // Strings compare as dates: any value that parses as a date is normalised to ISO form so that
+  // stored ISO timestamps compare correctly.
+  return toIso(v, where)
+}
+
+function compileField(path: string, condition: FieldCondition): FieldClause[] {
+  const segments = parsePath(path)
+  if (condition instanceof Date) return [{ path: segments, op: '$eq', value: condition.toISOString() }]
+  if (isScalar(condition)) return [{ path: segments, op: '$eq', value: condition }]
+  if (typeof condition !== 'object' || Array.isArray(condition)) {
+    throw new InvalidQueryError(`${path}: expected a value or an object of operators`)
+  }
+  const clauses: FieldClause[] = []
+  for (const [op, value] of Object.entries(condition)) {
+    const where = `${path}.${op}`
+    if (!OPERATORS.has(op)) throw new InvalidQueryError(`${path}: unknown operator ${op} (known: ${[...OPERATORS].join(', ')})`)
+    switch (op) {
+      case '$eq':
+      case '$ne':
+      case '$contains':
+        if (!isScalar(value)) throw new InvalidQueryError(`${where}: expected a string, number, boolean or null`)
+        clauses.push({ path: segments, op, value })
+        break
+      case '$in':
+        if (!Array.isArray(value) || value.length === 0 || !value.every(isScalar)) {
+          throw new InvalidQueryError(`${where}: expected a non-empty list of values`)
+        }
+        clauses.push({ path: segments, op, value })
+        break
+      case '$exists':
+        if (typeof value !== 'boolean') throw new InvalidQueryError(`${where}: expected true or false`)
+        clauses.push({ path: segments, op, value })
+        break
+      default:
+        clauses.push({ path: segments, op: op as FieldClause['op'], value: rangeValue(value, where) })
+    }
+  }
+  return clauses
+}
+
+export function encodeCursor(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url')
+}
+
+function decodeCursor(cursor: string): number {
+  try {
+    const { o } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: unknown }
+    if (typeof o === 'number' && Number.isSafeInteger(o) && o >= 0) return o
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidQueryError('invalid cursor: pass the nextCursor of a previous page unchanged')
+}
+
+/** Checks a query and normalises it; every registry compiles the result the same way. */
+export function compileQuery(query: AssetQuery = {}): CompiledQuery {
+  if (typeof query !== 'object' || query === null) throw new InvalidQueryError('a query must be an object')
+  const known = new Set([
+    'where', 'kind', 'tag', 'text', 'keyPrefix', 'createdAfter', 'createdBefore', 'allVersions',
+    'includeDeleted', 'sort', 'limit', 'cursor',
+  ])
+  for (const k of Object.keys(query)) if (!known.has(k)) throw new InvalidQueryError(`unknown query field ${JSON.stringify(k)}`)
+  const clauses = Object.entries(query.where ?? {}).flatMap(([path, c]) => compileField(path, c))
+  const kinds = query.kind === undefined ? undefined : Array.isArray(query.kind) ? query.kind : [query.kind]
+  for (const k of kinds ?? []) {
+    if (!(ASSET_KINDS as readonly string[]).includes(k)) {
+      throw new InvalidQueryError(`unknown kind ${JSON.stringify(k)} (known: ${ASSET_KINDS.join(', ')})`)
+    }
+  }
+  const limit = query.limit ?? DEFAULT_QUERY_LIMIT
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_QUERY_LIMIT) {
+    throw new InvalidQueryError(`limit must be an integer from 1 to ${MAX_QUERY_LIMIT}`)
+  }
+  const sortField = query.sort?.field ?? 'createdAt'
+  const order = query.sort?.order ?? (query.sort ? 'asc' : 'desc')
+  if (order !== 'asc' && order !== 'desc') throw new InvalidQueryError('sort order must be asc or desc')
+  let sort: CompiledQuery['sort']
+  if (sortField.startsWith('metadata.')) {
+    sort = { field: 'metadata', path: parsePath(sortField.slice('metadata.'.length)), order }
+  } else if (['createdAt', 'key', 'version', 'size'].includes(sortField)) {
+    sort = { field: sortField as 'createdAt', order }
+  } else {
+    throw new InvalidQueryError(`cannot sort by ${JSON.stringify(sortField)} (createdAt, key, version, size or metadata.<path>)`)
+  }
+  const text = query.text?.trim()
+  return {
+    clauses,
+    kinds,
+    tag: query.tag,
+    text: text ? text : undefined,
+    keyPrefix: query.keyPrefix,
+    createdAfter: query.createdAfter === undefined ? undefined : toIso(query.createdAfter, 'createdAfter'),
+    createdBefore: query.createdBefore === undefined ? undefined : toIso(query.createdBefore, 'createdBefore'),
+    allVersions: query.allVersions ?? false,
+    includeDeleted: query.includeDeleted ?? false,
+    sort,
+    limit,
+    offset: query.cursor === undefined ? 0 : decodeCursor(query.cursor),
+  }
+}
