@@ -1,0 +1,486 @@
+import { readFileSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { parseDocument } from 'yaml'
+import { validatePrincipal } from '../acl.js'
+import type { Logger, PluginContext, PluginKind } from '../contracts/index.js'
+import { AssetError, ConfigInvalidError, type ConfigProblem } from '../errors/index.js'
+import {
+  type AssetConfigInput,
+  AssetConfigInputSchema,
+  AssetConfigSchema,
+  type AssetConfigValues,
+  type CacheSection,
+  type IdentityConfig,
+  type PluginSection,
+  schemaProblems,
+  type UserConfig,
+} from './config-schema.js'
+import { defaultPaths } from './default-paths.js'
+import { parseDotenv } from './dotenv.js'
+import { envPluginType, mapGlobalEnv, mapSectionEnv, normalizePluginType, readVariable, TYPE_VARIABLES } from './env-mapping.js'
+import { redactSecrets } from './redact.js'
+
+type Env = Record<string, string | undefined>
+
+/** Config and `.env` files larger than this are refused: a config is never that big. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024
+
+/** Where a top-level field's value came from; the highest-precedence contributor wins. */
+export type ConfigSource = 'default' | 'file' | 'code' | 'dotenv' | 'env'
+
+export type ConfigField = keyof AssetConfigValues
+
+export interface LoadConfigOptions {
+  /** Defaults to `process.env`. */
+  env?: Env
+  /** Where `config.yaml` and `.env` are looked for; defaults to `process.cwd()`. */
+  cwd?: string
+  /** Overrides `CONFIG_PATH`; the file must exist. */
+  configPath?: string
+}
+
+export interface FromObjectOptions {
+  /** Only used for the default folders (`ASSETS_HOME`, XDG); defaults to `process.env`. */
+  env?: Env
+  /** Relative folders are resolved against it; defaults to `process.cwd()`. */
+  cwd?: string
+}
+
+const DEFAULT_TYPES: Record<PluginKind, string> = { storage: 'local', cache: 'local', registry: 'sqlite' }
+const DEFAULT_TTL_SECONDS = 300
+const CACHE_GENERIC_FIELDS = ['enabled', 'ttl'] as const
+const KINDS: PluginKind[] = ['storage', 'cache', 'registry']
+const RANK: Record<ConfigSource, number> = { default: 0, file: 1, code: 1, dotenv: 2, env: 3 }
+
+/**
+ * The resolved configuration. Precedence, highest first:
+ *   1. the process environment;
+ *   2. the `.env` file (`DOTENV_PATH`, else `.env` in cwd), which never overrides a variable
+ *      already set in the environment, even to an empty value;
+ *   3. the YAML config file (`configPath`, else `CONFIG_PATH`, else `config.yaml` in cwd when it
+ *      exists); a named file that does not exist is a problem, not a silent fallback;
+ *   4. the embedded default (local folder storage, local cache, SQLite registry).
+ * The environment selecting a different plugin type than the file drops the file's options for
+ * that section: S3 options make no sense to an HTTP store. Every problem found on the way is
+ * collected and thrown as one ConfigInvalidError. Nothing is created on disk here.
+ *
+ * Values are deep-frozen. Printing (`toJSON`, `redacted`, `util.inspect`) hides secrets.
+ */
+export class AssetConfig implements AssetConfigValues {
+  readonly dataDir: string
+  readonly cacheDir: string
+  readonly storage: PluginSection
+  readonly cache: CacheSection
+  readonly registry: PluginSection
+  readonly identity: IdentityConfig
+  readonly users: Record<string, UserConfig>
+  readonly allowInsecureStorage: boolean
+  readonly sources: Readonly<Record<ConfigField, ConfigSource>>
+  /** The config file that was read, if any. */
+  readonly configFile: string | undefined
+  /** The `.env` file that was read, if any. */
+  readonly dotenvFile: string | undefined
+  // Private so that printing the object never shows the environment's secrets.
+  readonly #env: Env
+
+  private constructor(resolved: Resolved, env: Env, files: { configFile?: string; dotenvFile?: string }) {
+    const v = deepFreeze(resolved.values)
+    this.dataDir = v.dataDir
+    this.cacheDir = v.cacheDir
+    this.storage = v.storage
+    this.cache = v.cache
+    this.registry = v.registry
+    this.identity = v.identity
+    this.users = v.users
+    this.allowInsecureStorage = v.allowInsecureStorage
+    this.sources = Object.freeze(resolved.sources)
+    this.configFile = files.configFile
+    this.dotenvFile = files.dotenvFile
+    this.#env = env
+  }
+
+  /** Reads the config file, `.env` and the environment. */
+  static load(options: LoadConfigOptions = {}): AssetConfig {
+    const processEnv = options.env ?? process.env
+    const cwd = options.cwd ?? process.cwd()
+    const problems: ConfigProblem[] = []
+
+    const dotenv = readDotenv(processEnv, cwd, problems)
+    const env: Env = { ...dotenv.values }
+    for (const [name, value] of Object.entries(processEnv)) if (value !== undefined) env[name] = value
+    const origin = (name: string): ConfigSource => (processEnv[name] !== undefined ? 'env' : 'dotenv')
+
+    const file = readConfigFile(options.configPath, env, cwd, problems)
+    const resolved = resolveConfig(
+      { input: file.input, source: 'file', baseDir: file.path ? dirname(file.path) : cwd, where: file.path },
+      { env, cwd, origin, applyEnv: true },
+      problems,
+    )
+    if (problems.length > 0) throw new ConfigInvalidError(problems)
+    return new AssetConfig(resolved, env, { configFile: file.path, dotenvFile: dotenv.path })
+  }
+
+  /**
+   * A config from code, with the same defaults and validation as `load`. The environment only
+   * supplies the default folders: what the code says is not overridden by stray variables.
+   */
+  static fromObject(input: AssetConfigInput, options: FromObjectOptions = {}): AssetConfig {
+    const env = options.env ?? process.env
+    const cwd = options.cwd ?? process.cwd()
+    const problems: ConfigProblem[] = []
+    const resolved = resolveConfig(
+      { input: cloneData(input), source: 'code', baseDir: cwd },
+      { env, cwd, origin: () => 'env', applyEnv: false },
+      problems,
+    )
+    if (problems.length > 0) throw new ConfigInvalidError(problems)
+    return new AssetConfig(resolved, env, {})
+  }
+
+  /** The resolved values, secrets included; for handing options to plugins. */
+  get values(): AssetConfigValues {
+    return {
+      dataDir: this.dataDir,
+      cacheDir: this.cacheDir,
+      storage: this.storage,
+      cache: this.cache,
+      registry: this.registry,
+      identity: this.identity,
+      users: this.users,
+      allowInsecureStorage: this.allowInsecureStorage,
+    }
+  }
+
+  /** The values with every secret replaced by `***`: safe to print or log. */
+  redacted(): AssetConfigValues {
+    return redactSecrets(this.values)
+  }
+
+  toJSON(): AssetConfigValues {
+    return this.redacted()
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): AssetConfigValues {
+    return this.redacted()
+  }
+
+  /** What every plugin's `create` receives besides its options. */
+  pluginContext(logger: Logger = consoleLogger): PluginContext {
+    return {
+      dataDir: this.dataDir,
+      cacheDir: this.cacheDir,
+      allowInsecureStorage: this.allowInsecureStorage,
+      logger,
+      env: this.#env,
+    }
+  }
+}
+
+const consoleLogger: Logger = {
+  warn: (message) => console.warn(message),
+  info: (message) => console.info(message),
+}
+
+interface Layer {
+  input: unknown
+  source: 'file' | 'code'
+  /** Relative folders in the layer are resolved against it. */
+  baseDir: string
+  /** The file, for problem messages. */
+  where?: string
+}
+
+interface EnvLayer {
+  env: Env
+  cwd: string
+  origin: (variable: string) => ConfigSource
+  /** False for `fromObject`: the environment then only supplies default folders. */
+  applyEnv: boolean
+}
+
+interface Resolved {
+  values: AssetConfigValues
+  sources: Record<ConfigField, ConfigSource>
+}
+
+function resolveConfig(layer: Layer, envLayer: EnvLayer, problems: ConfigProblem[]): Resolved {
+  checkInput(layer, problems)
+  const input = isRecord(layer.input) ? layer.input : {}
+  const { env, applyEnv } = envLayer
+  const sources: Record<ConfigField, ConfigSource> = {
+    dataDir: 'default',
+    cacheDir: 'default',
+    storage: 'default',
+    cache: 'default',
+    registry: 'default',
+    identity: 'default',
+    users: 'default',
+    allowInsecureStorage: 'default',
+  }
+  const raise = (field: ConfigField, source: ConfigSource) => {
+    if (RANK[source] >= RANK[sources[field]]) sources[field] = source
+  }
+  const globals = applyEnv ? mapGlobalEnv(env, problems) : { variables: [] }
+  const folders = resolveFolders(input, layer, envLayer, globals.home, raise)
+
+  const values: AssetConfigValues = {
+    dataDir: folders.dataDir,
+    cacheDir: folders.cacheDir,
+    storage: { type: DEFAULT_TYPES.storage },
+    cache: { type: DEFAULT_TYPES.cache, enabled: true, ttl: DEFAULT_TTL_SECONDS },
+    registry: { type: DEFAULT_TYPES.registry },
+    identity: { groups: [], roles: [] },
+    users: {},
+    allowInsecureStorage: false,
+  }
+
+  for (const kind of KINDS) {
+    const given = isRecord(input[kind]) ? input[kind] : undefined
+    if (given !== undefined) raise(kind, layer.source)
+    const givenType = typeof given?.type === 'string' ? normalizePluginType(kind, given.type) : DEFAULT_TYPES[kind]
+    const envType = applyEnv ? envPluginType(kind, env) : undefined
+    if (envType !== undefined) raise(kind, envLayer.origin(TYPE_VARIABLES[kind]))
+    const type = envType ?? givenType
+    const keepOptions = envType === undefined || envType === givenType
+    const fromLayer: Record<string, unknown> = {}
+    for (const [name, value] of Object.entries(given ?? {})) {
+      if (name === 'type') continue
+      const generic = kind === 'cache' && (CACHE_GENERIC_FIELDS as readonly string[]).includes(name)
+      if (keepOptions || generic) fromLayer[name] = value
+    }
+    const mapped = applyEnv ? mapSectionEnv(kind, type, env, problems) : { options: {}, variables: [] }
+    for (const variable of mapped.variables) raise(kind, envLayer.origin(variable))
+    const section = { ...values[kind], type, ...defaultOptions(kind, type, folders), ...fromLayer, ...mapped.options }
+    Object.assign(values, { [kind]: section })
+  }
+
+  values.identity = resolveIdentity(input.identity, globals.user, problems)
+  if (input.identity !== undefined) raise('identity', layer.source)
+  if (globals.user !== undefined) raise('identity', envLayer.origin('ASSETS_USER'))
+
+  values.users = resolveUsers(input.users, problems)
+  if (input.users !== undefined) raise('users', layer.source)
+
+  if (typeof input.allowInsecureStorage === 'boolean') {
+    values.allowInsecureStorage = input.allowInsecureStorage
+    raise('allowInsecureStorage', layer.source)
+  }
+  if (globals.allowInsecureStorage !== undefined) {
+    values.allowInsecureStorage = globals.allowInsecureStorage
+    raise('allowInsecureStorage', envLayer.origin('ALLOW_INSECURE_STORAGE'))
+  }
+
+  // A safety net for the merging above; only meaningful when the inputs were sound.
+  if (problems.length === 0) problems.push(...schemaProblems(AssetConfigSchema, values))
+  return { values, sources }
+}
+
+function resolveFolders(
+  input: Record<string, unknown>,
+  layer: Layer,
+  envLayer: EnvLayer,
+  envHome: string | undefined,
+  raise: (field: ConfigField, source: ConfigSource) => void,
+): { dataDir: string; cacheDir: string } {
+  const { env, cwd } = envLayer
+  if (envHome !== undefined) {
+    const source = envLayer.origin('ASSETS_HOME')
+    raise('dataDir', source)
+    raise('cacheDir', source)
+    return defaultPaths(env, cwd, envHome)
+  }
+  const home = typeof input.home === 'string' ? input.home : undefined
+  // For code, ASSETS_HOME is a default below what the code gives; for load() it was handled above.
+  const fallbackHome = home === undefined && !envLayer.applyEnv ? readVariable(env, 'ASSETS_HOME') : undefined
+  const base =
+    home !== undefined ? defaultPaths(env, layer.baseDir, home) : defaultPaths(env, cwd, fallbackHome)
+  const folder = (field: 'dataDir' | 'cacheDir'): string => {
+    const given = input[field]
+    if (typeof given === 'string' && given !== '') {
+      raise(field, layer.source)
+      return resolve(layer.baseDir, given)
+    }
+    if (home !== undefined) raise(field, layer.source)
+    else if (fallbackHome !== undefined) raise(field, 'env')
+    return base[field]
+  }
+  return { dataDir: folder('dataDir'), cacheDir: folder('cacheDir') }
+}
+
+// Where the embedded default keeps things; only for the built-in types that need a path.
+function defaultOptions(kind: PluginKind, type: string, folders: { dataDir: string; cacheDir: string }) {
+  if (kind === 'storage' && type === 'local') return { path: join(folders.dataDir, 'storage') }
+  if (kind === 'cache' && type === 'local') return { path: folders.cacheDir }
+  if (kind === 'registry' && type === 'sqlite') return { path: join(folders.dataDir, 'registry.db') }
+  return {}
+}
+
+function resolveIdentity(given: unknown, envUser: string | undefined, problems: ConfigProblem[]): IdentityConfig {
+  const identity = isRecord(given) ? given : {}
+  const user = envUser ?? (typeof identity.user === 'string' ? identity.user : undefined)
+  const result: IdentityConfig = { groups: stringList(identity.groups), roles: stringList(identity.roles) }
+  if (user !== undefined) {
+    result.user = user
+    checkPrincipal(`user:${user}`, envUser !== undefined ? 'ASSETS_USER' : 'identity.user', problems)
+  }
+  result.groups.forEach((g, i) => checkPrincipal(`group:${g}`, `identity.groups.${i}`, problems))
+  result.roles.forEach((r, i) => checkPrincipal(`role:${r}`, `identity.roles.${i}`, problems))
+  return result
+}
+
+function resolveUsers(given: unknown, problems: ConfigProblem[]): Record<string, UserConfig> {
+  const users: Record<string, UserConfig> = {}
+  if (!isRecord(given)) return users
+  for (const [name, entry] of Object.entries(given)) {
+    const e = isRecord(entry) ? entry : {}
+    const user: UserConfig = { groups: stringList(e.groups), roles: stringList(e.roles) }
+    checkPrincipal(`user:${name}`, `users.${name}`, problems)
+    user.groups.forEach((g, i) => checkPrincipal(`group:${g}`, `users.${name}.groups.${i}`, problems))
+    user.roles.forEach((r, i) => checkPrincipal(`role:${r}`, `users.${name}.roles.${i}`, problems))
+    users[name] = user
+  }
+  return users
+}
+
+// Uses the access-control rules themselves, so a name accepted here is one the ACLs accept.
+function checkPrincipal(principal: string, field: string, problems: ConfigProblem[]): void {
+  try {
+    validatePrincipal(principal)
+  } catch (error) {
+    if (!AssetError.isInstance(error)) throw error
+    problems.push({ field, message: error.message })
+  }
+}
+
+function checkInput(layer: Layer, problems: ConfigProblem[]): void {
+  if (layer.input === undefined || layer.input === null) return
+  const suffix = layer.where === undefined ? '' : ` (in ${layer.where})`
+  if (!isRecord(layer.input)) {
+    problems.push({ field: layer.where ?? 'config', message: 'expected a mapping of config fields at the top level' })
+    return
+  }
+  for (const p of schemaProblems(AssetConfigInputSchema, layer.input)) {
+    const topLevel = p.message === 'unknown field' && !p.field.includes('.')
+    const message = topLevel ? `unknown field; expected one of ${KNOWN_FIELDS}` : p.message
+    problems.push({ field: p.field, message: message + suffix })
+  }
+  for (const kind of KINDS) {
+    const section = layer.input[kind]
+    if (isRecord(section) && typeof section.type === 'string' && section.type.trim() === '') {
+      problems.push({ field: `${kind}.type`, message: `must name a plugin${suffix}` })
+    }
+  }
+}
+
+const KNOWN_FIELDS = Object.keys(AssetConfigInputSchema.properties).join(', ')
+
+function readDotenv(env: Env, cwd: string, problems: ConfigProblem[]): { values: Record<string, string>; path?: string } {
+  const named = readVariable(env, 'DOTENV_PATH')
+  const path = resolve(cwd, named ?? '.env')
+  const text = readLimitedFile(path, named === undefined ? undefined : 'DOTENV_PATH', problems)
+  if (text === undefined) return { values: {} }
+  const parsed = parseDotenv(text)
+  for (const p of parsed.problems) problems.push({ field: path, message: `line ${p.line}: ${p.message}` })
+  return { values: parsed.values, path }
+}
+
+function readConfigFile(
+  explicit: string | undefined,
+  env: Env,
+  cwd: string,
+  problems: ConfigProblem[],
+): { input?: unknown; path?: string } {
+  const named = explicit ?? readVariable(env, 'CONFIG_PATH')
+  const path = resolve(cwd, named ?? 'config.yaml')
+  const text = readLimitedFile(path, named === undefined ? undefined : explicit !== undefined ? 'configPath' : 'CONFIG_PATH', problems)
+  if (text === undefined) return {}
+  // No custom tags and a cap on aliases: a config file is data, and a "billion laughs" file
+  // must not exhaust memory.
+  const doc = parseDocument(text, { customTags: [], uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const at = error.linePos?.[0]
+      // yaml's own message ends with an excerpt of the file, which may hold a secret.
+      const what = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
+      const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`
+      problems.push({ field: path, message: `malformed YAML${where}: ${what}` })
+    }
+    return { path }
+  }
+  try {
+    return { input: doc.toJS({ maxAliasCount: 100 }), path }
+  } catch (error) {
+    const what = error instanceof Error ? error.message : String(error)
+    problems.push({ field: path, message: `malformed YAML: ${what}` })
+    return { path }
+  }
+}
+
+/**
+ * The file's text; undefined when it does not exist. An absent file is a problem only when it
+ * was named explicitly (`field` is the variable or option that named it).
+ */
+function readLimitedFile(path: string, field: string | undefined, problems: ConfigProblem[]): string | undefined {
+  let stat: ReturnType<typeof statSync>
+  try {
+    stat = statSync(path, { throwIfNoEntry: false })
+  } catch (error) {
+    problems.push({ field: field ?? path, message: `cannot read ${path}: ${errorCode(error)}` })
+    return undefined
+  }
+  if (stat === undefined) {
+    if (field !== undefined) problems.push({ field, message: `file ${path} does not exist` })
+    return undefined
+  }
+  if (!stat.isFile()) {
+    problems.push({ field: field ?? path, message: `${path} is not a file` })
+    return undefined
+  }
+  if (stat.size > MAX_CONFIG_FILE_BYTES) {
+    problems.push({ field: field ?? path, message: `${path} is ${stat.size} bytes; config files may be at most 1 MiB` })
+    return undefined
+  }
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    problems.push({ field: field ?? path, message: `cannot read ${path}: ${errorCode(error)}` })
+    return undefined
+  }
+}
+
+function errorCode(error: unknown): string {
+  return isRecord(error) && typeof error.code === 'string' ? error.code : 'read failed'
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+// Copies plain data only, so freezing never reaches objects the caller still owns.
+function cloneData<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => cloneData(v)) as T
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = cloneData(v)
+    return out as T
+  }
+  return value
+}
+
+function deepFreeze<T>(value: T): T {
+  if (Array.isArray(value) || isPlainObject(value)) {
+    for (const v of Object.values(value as object)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}

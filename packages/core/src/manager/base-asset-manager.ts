@@ -1,0 +1,236 @@
+import { type AccessControl, type Actor, isSuperuser, normalizeAccessControl, validateActor } from '../acl.js'
+import type { Annotation, AssetKind, AssetRecord, AuditEntry } from '../asset-record.js'
+import type { AuditFilter, LineageEdge } from '../contracts/registry.js'
+import type { Validator } from '../contracts/validator.js'
+import { AccessDeniedError, InvalidInputError, NotFoundError } from '../errors/index.js'
+import { validateKey } from '../key.js'
+import { type AssetQuery, compileQuery, type QueryPage } from '../query.js'
+import { isVersion, normalizeVersion } from '../semver.js'
+import { readScope, requirePermission, requireSuperuser } from './access-guard.js'
+import { type GetOptions, getContent, type StreamOptions, streamContent } from './fetch-asset.js'
+import { collectGarbage, type GcOptions, type GcReport, type VerifyOptions, type VerifyReport, verifyContent } from './maintenance.js'
+import type { ManagerParts } from './manager-parts.js'
+import { type PutOptions, type PutResult, putAsset, validateTag } from './put-asset.js'
+
+export interface AssetInfo extends AssetRecord {
+  /** Tags (and `latest`) that point at this version. */
+  tags: string[]
+}
+
+export interface LineageOptions {
+  version?: string
+  /** `up`: what it came from; `down`: what came from it. Default both. */
+  direction?: 'up' | 'down' | 'both'
+  /** Default 10. */
+  depth?: number
+}
+
+export interface LineageResult {
+  root: { key: string; version: string }
+  edges: LineageEdge[]
+}
+
+const MAX_LINEAGE_DEPTH = 100
+
+/**
+ * Validates, stores, versions, caches, finds and streams assets on one stack (storage,
+ * registry, cache), acting as one actor whose access is checked on every call. Subclasses
+ * (datasets, models …) add kinds of validation; `as()` gives another actor's view.
+ */
+export class BaseAssetManager {
+  readonly actor: Actor
+  protected readonly parts: ManagerParts
+
+  constructor(parts: ManagerParts, actor: Actor) {
+    this.parts = { ...parts, validators: parts.validators ?? [] }
+    this.actor = validateActor(actor)
+  }
+
+  /** The same stack seen by another actor; validators and plugins are shared. */
+  as(actor: Actor): BaseAssetManager {
+    return new BaseAssetManager(this.parts, actor)
+  }
+
+  get storage() {
+    return this.parts.storage
+  }
+
+  get registry() {
+    return this.parts.registry
+  }
+
+  get cache() {
+    return this.parts.cache ?? null
+  }
+
+  /** Runs before every put of the given kinds (all kinds by default); throw a ValidationError to refuse. */
+  registerValidator(validate: Validator, options: { kinds?: AssetKind[] } = {}): void {
+    this.parts.validators?.push({ validate, kinds: options.kinds })
+  }
+
+  put(key: string, localPath: string, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
+    return putAsset(this.parts, this.actor, key, localPath, metadata, options)
+  }
+
+  /** Local path of the content (a file, or a folder for folder assets), through the cache. */
+  async get(key: string, ref = 'latest', options: GetOptions = {}): Promise<string> {
+    return getContent(this.parts, await this.readable(key, ref), options)
+  }
+
+  async stream(key: string, ref = 'latest', options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    return streamContent(this.parts, await this.readable(key, ref), options)
+  }
+
+  async getMetadata(key: string, ref = 'latest'): Promise<AssetInfo> {
+    const record = await this.readable(key, ref)
+    const tags = Object.entries(await this.parts.registry.listTags(key))
+      .filter(([, v]) => v === record.version)
+      .map(([t]) => t)
+    const latest = await this.parts.registry.resolve(key, 'latest')
+    return { ...record, tags: latest === record.version ? ['latest', ...tags] : tags }
+  }
+
+  /** Versions the actor may read, highest first; deleted ones only when asked. */
+  async listVersions(key: string, options: { includeDeleted?: boolean } = {}): Promise<AssetRecord[]> {
+    validateKey(key)
+    const all = await this.parts.registry.listVersions(key, options)
+    const visible = all.filter((r) => isSuperuser(this.actor) || this.canRead(r))
+    if (all.length > 0 && visible.length === 0) {
+      throw new AccessDeniedError(`user "${this.actor.user}" may not read any version of ${key}`)
+    }
+    return visible
+  }
+
+  findAssets(query: AssetQuery = {}): Promise<QueryPage> {
+    return this.parts.registry.query(compileQuery(query), readScope(this.actor))
+  }
+
+  async tag(key: string, tag: string, ref: string): Promise<void> {
+    validateTag(tag)
+    const record = await this.readable(key, ref)
+    requirePermission(this.actor, record, 'write', 'tag')
+    await this.parts.registry.setTag(key, tag, record.version, this.context())
+  }
+
+  async untag(key: string, tag: string): Promise<void> {
+    validateTag(tag)
+    const version = (await this.parts.registry.listTags(validateKey(key)))[tag]
+    if (version === undefined) throw new NotFoundError(`${key} has no tag "${tag}"`)
+    requirePermission(this.actor, await this.record(key, version), 'write', 'untag')
+    await this.parts.registry.removeTag(key, tag, this.context())
+  }
+
+  async listTags(key: string): Promise<Record<string, string>> {
+    await this.readable(key, 'latest')
+    return this.parts.registry.listTags(key)
+  }
+
+  /** Replaces the ACL of one version, or of every version when none is given. */
+  async setAccessControl(key: string, acl: Partial<AccessControl>, version?: string): Promise<AccessControl> {
+    const targets = version === undefined ? await this.parts.registry.listVersions(validateKey(key), { includeDeleted: true }) : [await this.record(key, version)]
+    if (targets.length === 0) throw new NotFoundError(`asset ${key} does not exist`)
+    for (const t of targets) requirePermission(this.actor, t, 'admin', 'change access to')
+    const current = targets[0]!.accessControl
+    const next = normalizeAccessControl({ ...current, ...acl, owner: acl.owner ?? current.owner })
+    await this.parts.registry.setAccessControl(key, version === undefined ? undefined : targets[0]!.version, next, this.context())
+    return next
+  }
+
+  /** Adds a note to a version; `user` defaults to the actor and is recorded alongside it in the audit trail. */
+  async annotate(key: string, text: string, user?: string, version = 'latest'): Promise<Annotation> {
+    if (typeof text !== 'string' || text.trim() === '' || text.length > 10_000) {
+      throw new InvalidInputError('an annotation needs 1 to 10000 characters of text')
+    }
+    const record = await this.readable(key, version)
+    requirePermission(this.actor, record, 'write', 'annotate')
+    const annotation: Annotation = { key, version: record.version, text, user: user ?? this.actor.user, createdAt: new Date().toISOString() }
+    await this.parts.registry.annotate(annotation, this.context())
+    return annotation
+  }
+
+  async listAnnotations(key: string, version?: string): Promise<Annotation[]> {
+    const record = await this.readable(key, version ?? 'latest')
+    return this.parts.registry.listAnnotations(key, version === undefined ? undefined : record.version)
+  }
+
+  /** Soft delete: the version stays in the audit trail and its number is never reused. */
+  async delete(key: string, version: string): Promise<void> {
+    const record = await this.record(key, normalizeVersion(version))
+    requirePermission(this.actor, record, 'admin', 'delete')
+    if (record.deletedAt) return
+    await this.parts.registry.softDelete(key, record.version, this.context())
+  }
+
+  async lineage(key: string, options: LineageOptions = {}): Promise<LineageResult> {
+    const depth = options.depth ?? 10
+    if (!Number.isSafeInteger(depth) || depth < 1 || depth > MAX_LINEAGE_DEPTH) {
+      throw new InvalidInputError(`lineage depth must be from 1 to ${MAX_LINEAGE_DEPTH}`)
+    }
+    const direction = options.direction ?? 'both'
+    if (!['up', 'down', 'both'].includes(direction)) throw new InvalidInputError('direction must be up, down or both')
+    const record = await this.readable(key, options.version ?? 'latest')
+    const edges = await this.parts.registry.lineage(key, record.version, { direction, depth, scope: readScope(this.actor) })
+    return { root: { key, version: record.version }, edges }
+  }
+
+  /** Re-reads stored content against its digests: one asset's versions, or every readable version. */
+  async verify(key?: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+    const records = key === undefined ? undefined : await this.listVersions(key)
+    return verifyContent(this.parts, this.actor, records, options)
+  }
+
+  /** Removes unreferenced content and expired temporary versions. Needs the admin role. */
+  gc(options: GcOptions = {}): Promise<GcReport> {
+    requireSuperuser(this.actor, 'collect garbage')
+    return collectGarbage(this.parts, this.actor, options)
+  }
+
+  /** The audit trail of one asset (admin on it), or of everything (admin role). */
+  async audit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    if (filter.key === undefined) requireSuperuser(this.actor, 'read the whole audit trail')
+    else requirePermission(this.actor, await this.readable(filter.key, 'latest'), 'admin', 'read the audit trail of')
+    return this.parts.registry.audit(filter)
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.parts.storage.close(), this.parts.registry.close(), this.parts.cache?.close()])
+  }
+
+  protected context() {
+    return { actor: `user:${this.actor.user}` }
+  }
+
+  protected canRead(record: AssetRecord): boolean {
+    try {
+      requirePermission(this.actor, record, 'read', 'read')
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** A version as registered, deleted or not (exact version only). */
+  protected async record(key: string, version: string): Promise<AssetRecord> {
+    validateKey(key)
+    const record = await this.parts.registry.get(key, normalizeVersion(version))
+    if (!record) throw new NotFoundError(`asset ${key}@${version} does not exist`)
+    return record
+  }
+
+  /** Resolves a version, tag or `latest`, refuses deleted versions, and checks read access. */
+  protected async readable(key: string, ref: string): Promise<AssetRecord> {
+    validateKey(key)
+    if (typeof ref !== 'string' || ref === '') throw new InvalidInputError('a version, tag or "latest" is required')
+    const version = await this.parts.registry.resolve(key, ref)
+    if (version === null) {
+      if (isVersion(ref)) {
+        const deleted = await this.parts.registry.get(key, normalizeVersion(ref))
+        if (deleted) throw new NotFoundError(`asset ${key}@${deleted.version} was deleted`)
+      }
+      throw new NotFoundError(ref === 'latest' ? `asset ${key} does not exist` : `asset ${key}@${ref} does not exist`)
+    }
+    const record = await this.record(key, version)
+    requirePermission(this.actor, record, 'read', 'read')
+    return record
+  }
+}

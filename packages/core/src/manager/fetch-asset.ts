@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto'
+import { constants, createReadStream } from 'node:fs'
+import { cp, mkdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import type { AssetRecord } from '../asset-record.js'
+import type { TransferProgress } from '../atomic-file.js'
+import type { Cache } from '../contracts/cache.js'
+import { blobLocation, type ContentDigest } from '../digest.js'
+import { IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
+import { createHash } from 'node:crypto'
+import { fetchFolder, fetchVerified, readManifest } from './content-store.js'
+import { checkManifestPath } from './folder-manifest.js'
+import type { ManagerParts } from './manager-parts.js'
+
+export interface GetOptions {
+  /** Also place a copy here (a reflink where the filesystem allows); the path returned is this one. */
+  out?: string
+  signal?: AbortSignal
+  onProgress?: (progress: TransferProgress) => void
+}
+
+export interface StreamOptions {
+  /** Re-slice into chunks of this many bytes. */
+  chunkSize?: number
+  /** First byte, inclusive. */
+  start?: number
+  /** Last byte, exclusive. */
+  end?: number
+  /** For a folder asset: which file to stream. */
+  path?: string
+  signal?: AbortSignal
+}
+
+async function download(parts: ManagerParts, record: AssetRecord, destination: string, options: GetOptions): Promise<void> {
+  const transfer = { signal: options.signal, onProgress: options.onProgress }
+  if (record.type === 'folder') await fetchFolder(parts.storage, record.location, record.digest, destination, transfer)
+  else await fetchVerified(parts.storage, record.location, record, destination, transfer)
+}
+
+/**
+ * The local path of a version's content, through the cache. One process per machine
+ * downloads a missing entry (the cache's lock); the others wait and then find it.
+ */
+async function cachedPath(parts: ManagerParts, cache: Cache, record: AssetRecord, options: GetOptions): Promise<string> {
+  const hit = await cache.get(record.digest)
+  if (hit) return hit
+  const lock = await cache.lock(record.digest, { signal: options.signal })
+  try {
+    const filled = await cache.get(record.digest)
+    if (filled) return filled
+    const staging = cache.stagingPath(record.digest)
+    await mkdir(dirname(staging), { recursive: true })
+    await download(parts, record, staging, options)
+    return await cache.set(record.digest, staging)
+  } finally {
+    await lock.release()
+  }
+}
+
+export async function getContent(parts: ManagerParts, record: AssetRecord, options: GetOptions = {}): Promise<string> {
+  let path: string
+  if (parts.cache) {
+    path = await cachedPath(parts, parts.cache, record, options)
+  } else {
+    path = join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`)
+    await download(parts, record, path, options)
+  }
+  if (options.out === undefined) return path
+  await rm(options.out, { recursive: true, force: true })
+  await mkdir(dirname(options.out), { recursive: true })
+  await cp(path, options.out, { recursive: true, mode: constants.COPYFILE_FICLONE })
+  return options.out
+}
+
+function checkRange(start: number | undefined, end: number | undefined, size: number): { start: number; end: number } {
+  const s = start ?? 0
+  const e = end ?? size
+  if (!Number.isSafeInteger(s) || !Number.isSafeInteger(e) || s < 0 || e < s || e > size) {
+    throw new InvalidInputError(`invalid range ${s}-${e} for ${size} bytes (start inclusive, end exclusive)`)
+  }
+  return { start: s, end: e }
+}
+
+async function* rechunk(source: AsyncIterable<Uint8Array>, size: number | undefined): AsyncIterable<Uint8Array> {
+  if (!size) {
+    yield* source
+    return
+  }
+  let pending: Buffer = Buffer.alloc(0)
+  for await (const chunk of source) {
+    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
+    while (pending.length >= size) {
+      yield pending.subarray(0, size)
+      pending = pending.subarray(size)
+    }
+  }
+  if (pending.length > 0) yield pending
+}
+
+/** Hashes a whole-object stream as it passes and fails at the end if the bytes were wrong. */
+async function* verified(source: AsyncIterable<Uint8Array>, expected: ContentDigest, what: string): AsyncIterable<Uint8Array> {
+  const hash = createHash('sha256')
+  for await (const chunk of source) {
+    hash.update(chunk)
+    yield chunk
+  }
+  const actual = `sha256:${hash.digest('hex')}`
+  if (actual !== expected) throw new IntegrityError(`${what}: streamed bytes have digest ${actual}, expected ${expected}`)
+}
+
+/**
+ * Streams a version (or one file of a folder) from the cache when it holds it, else straight
+ * from storage. A whole-object stream is verified as it passes; a ranged one cannot be.
+ */
+export async function streamContent(parts: ManagerParts, record: AssetRecord, options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+  if (options.chunkSize !== undefined && (!Number.isSafeInteger(options.chunkSize) || options.chunkSize < 1)) {
+    throw new InvalidInputError('chunkSize must be a positive integer')
+  }
+  let target: { digest: ContentDigest; size: number; location: string; inCache?: string }
+  if (record.type === 'folder') {
+    if (options.path === undefined) {
+      throw new InvalidInputError(`${record.key}@${record.version} is a folder: pass the path of one of its files`)
+    }
+    checkManifestPath(options.path)
+    const manifest = await readManifest(parts.storage, record.location, record.digest, options.signal)
+    const entry = manifest.files.find((f) => f.path === options.path)
+    if (!entry) throw new NotFoundError(`${record.key}@${record.version} has no file ${options.path}`)
+    const folder = await parts.cache?.get(record.digest)
+    target = { ...entry, location: blobLocation(entry.digest), inCache: folder ? join(folder, entry.path) : undefined }
+  } else {
+    target = { ...record, inCache: (await parts.cache?.get(record.digest)) ?? undefined }
+  }
+  const range = checkRange(options.start, options.end, target.size)
+  const whole = range.start === 0 && range.end === target.size
+  let source: AsyncIterable<Uint8Array>
+  if (target.inCache && (await stat(target.inCache).then((s) => s.size === target.size, () => false))) {
+    source =
+      range.end === range.start
+        ? (async function* () {})()
+        : createReadStream(target.inCache, { start: range.start, end: range.end - 1, signal: options.signal })
+  } else {
+    source = parts.storage.open(target.location, { ...range, signal: options.signal })
+    if (whole) source = verified(source, target.digest, `${record.key}@${record.version}`)
+  }
+  return rechunk(source, options.chunkSize)
+}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto'
+import type { Actor } from '../acl.js'
+import type { AssetRecord } from '../asset-record.js'
+import { blobLocation, type ContentDigest } from '../digest.js'
+import { AssetError, UnsupportedOperationError } from '../errors/index.js'
+import { compileQuery } from '../query.js'
+import { readScope } from './access-guard.js'
+import { BLOB_PREFIX, readManifest, STAGING_PREFIX } from './content-store.js'
+import type { ManagerParts } from './manager-parts.js'
+
+export interface VerifyProblem {
+  key: string
+  version: string
+  location: string
+  message: string
+}
+
+export interface VerifyReport {
+  checked: number
+  ok: number
+  problems: VerifyProblem[]
+}
+
+export interface VerifyOptions {
+  /** Re-hash every byte (default). `false` only checks that each object exists with the right size. */
+  deep?: boolean
+  signal?: AbortSignal
+}
+
+export interface GcOptions {
+  dryRun?: boolean
+  /** Objects younger than this are kept: a put may have uploaded them and not yet registered. Default one hour. */
+  graceSeconds?: number
+  now?: Date
+}
+
+export interface GcReport {
+  dryRun: boolean
+  /** Expired versions (temporary outputs) removed from the registry. */
+  purgedVersions: Array<{ key: string; version: string }>
+  removedObjects: string[]
+  freedBytes: number
+}
+
+async function checkObject(
+  parts: ManagerParts,
+  location: string,
+  expected: { digest: ContentDigest; size: number },
+  deep: boolean,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const info = await parts.storage.stat(location)
+  if (!info) return 'missing from storage'
+  if (info.size !== expected.size) return `size ${info.size}, expected ${expected.size}`
+  if (!deep) return null
+  const hash = createHash('sha256')
+  for await (const chunk of parts.storage.open(location, { signal })) hash.update(chunk)
+  const actual = `sha256:${hash.digest('hex')}`
+  return actual === expected.digest ? null : `digest ${actual}, expected ${expected.digest}`
+}
+
+async function verifyRecord(parts: ManagerParts, record: AssetRecord, options: VerifyOptions): Promise<VerifyProblem[]> {
+  const deep = options.deep ?? true
+  const problem = (location: string, message: string): VerifyProblem => ({ key: record.key, version: record.version, location, message })
+  if (record.type === 'file') {
+    const message = await checkObject(parts, record.location, record, deep, options.signal)
+    return message ? [problem(record.location, message)] : []
+  }
+  let files: Awaited<ReturnType<typeof readManifest>>['files']
+  try {
+    files = (await readManifest(parts.storage, record.location, record.digest, options.signal)).files
+  } catch (error) {
+    return [problem(record.location, `manifest: ${AssetError.isInstance(error) || error instanceof Error ? error.message : String(error)}`)]
+  }
+  const problems: VerifyProblem[] = []
+  for (const file of files) {
+    const location = blobLocation(file.digest)
+    const message = await checkObject(parts, location, file, deep, options.signal)
+    if (message) problems.push(problem(location, `${file.path}: ${message}`))
+  }
+  const total = files.reduce((n, f) => n + f.size, 0)
+  if (total !== record.size) problems.push(problem(record.location, `files add up to ${total} bytes, expected ${record.size}`))
+  return problems
+}
+
+/** Every readable version of the catalogue, page by page, through the registry's own ACL filter. */
+async function* readableVersions(parts: ManagerParts, actor: Actor): AsyncIterable<AssetRecord> {
+  let cursor: string | undefined
+  do {
+    const page = await parts.registry.query(compileQuery({ allVersions: true, sort: { field: 'key' }, limit: 500, cursor }), readScope(actor))
+    yield* page.items
+    cursor = page.nextCursor
+  } while (cursor)
+}
+
+export async function verifyContent(parts: ManagerParts, actor: Actor, records: AssetRecord[] | undefined, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const report: VerifyReport = { checked: 0, ok: 0, problems: [] }
+  const all = records ?? readableVersions(parts, actor)
+  for await (const record of all) {
+    if (record.deletedAt) continue
+    const problems = await verifyRecord(parts, record, options)
+    report.checked++
+    if (problems.length === 0) report.ok++
+    report.problems.push(...problems)
+  }
+  return report
+}
+
+/** Locations every registered version needs: its blob or manifest, and a manifest's files. */
+async function referencedLocations(parts: ManagerParts): Promise<Set<string>> {
+  const keep = new Set<string>()
+  for await (const ref of parts.registry.referencedLocations()) {
+    keep.add(ref.location)
+    if (ref.type === 'folder') {
+      const digest = `sha256:${ref.location.split('/').at(-1)}` as ContentDigest
+      const manifest = await readManifest(parts.storage, ref.location, digest).catch(() => null)
+      for (const f of manifest?.files ?? []) keep.add(blobLocation(f.digest))
+    }
+  }
+  return keep
+}
+
+/**
+ * Removes expired temporary versions (a dry run lists them but still counts their content as
+ * referenced), then every stored object no version refers to and
+ * abandoned staging uploads, leaving alone anything younger than the grace period.
+ */
+export async function collectGarbage(parts: ManagerParts, actor: Actor, options: GcOptions = {}): Promise<GcReport> {
+  const { storage, registry } = parts
+  if (!storage.capabilities.list || !storage.capabilities.delete) {
+    throw new UnsupportedOperationError(`storage "${storage.name}" cannot list and delete, so gc cannot run on it`)
+  }
+  const dryRun = options.dryRun ?? false
+  const now = options.now ?? new Date()
+  const context = { actor: `user:${actor.user}` }
+  const report: GcReport = { dryRun, purgedVersions: [], removedObjects: [], freedBytes: 0 }
+  for (const record of await registry.expired(now)) {
+    report.purgedVersions.push({ key: record.key, version: record.version })
+    if (!dryRun) await registry.purge(record.key, record.version, context)
+  }
+  const keep = await referencedLocations(parts)
+  const cutoff = now.getTime() - (options.graceSeconds ?? 3600) * 1000
+  for (const prefix of [BLOB_PREFIX, STAGING_PREFIX]) {
+    for await (const object of storage.list(prefix)) {
+      if (keep.has(object.location)) continue
+      if (object.lastModified && object.lastModified.getTime() > cutoff) continue
+      report.removedObjects.push(object.location)
+      report.freedBytes += object.size
+      if (!dryRun) await storage.delete(object.location)
+    }
+  }
+  if (!dryRun) {
+    await registry.recordAudit({
+      actor: context.actor,
+      action: 'gc',
+      details: { removedObjects: report.removedObjects.length, freedBytes: report.freedBytes, purgedVersions: report.purgedVersions.length },
+    })
+  }
+  return report
+}

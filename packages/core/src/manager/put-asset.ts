@@ -1,0 +1,228 @@
+import { constants } from 'node:fs'
+import { access, stat } from 'node:fs/promises'
+import { isDeepStrictEqual } from 'node:util'
+import { type AccessControl, type Actor, defaultAccessControl, normalizeAccessControl } from '../acl.js'
+import { ASSET_KINDS, type AssetKind, type AssetRecord, type Provenance, type Relationship } from '../asset-record.js'
+import type { TransferProgress } from '../atomic-file.js'
+import { InvalidInputError, NotFoundError, VersionConflictError } from '../errors/index.js'
+import { validateKey } from '../key.js'
+import { bumpPatch, compareVersions, isVersion, normalizeVersion } from '../semver.js'
+import { requirePermission } from './access-guard.js'
+import { storeFile, storeFolder } from './content-store.js'
+import { listFolderFiles } from './folder-manifest.js'
+import type { ManagerParts } from './manager-parts.js'
+
+export interface PutProgress extends Partial<TransferProgress> {
+  /** `validate` → `upload` (with bytes) → `register` → `done`. */
+  phase: 'validate' | 'upload' | 'register' | 'done'
+}
+
+export interface PutOptions {
+  /** Semantic version; when omitted the latest patch is bumped (1.0.0 for a new key). */
+  version?: string
+  kind?: AssetKind
+  description?: string
+  specs?: unknown
+  declarativeSchema?: unknown
+  /** Relations to other assets; a tag or `latest` is resolved to the exact version now. */
+  relationships?: Relationship[]
+  provenance?: Provenance
+  /** Owner and lists; a new version otherwise inherits the previous version's ACL. */
+  accessControl?: Partial<AccessControl>
+  tags?: string[]
+  /** ISO time after which `gc` may remove this version (temporary outputs). */
+  expiresAt?: string | Date
+  signal?: AbortSignal
+  onProgress?: (progress: PutProgress) => void
+}
+
+export interface PutResult extends AssetRecord {
+  /** False when an identical version already existed and nothing was written. */
+  created: boolean
+}
+
+const TAG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+// Auto-bumped versions can collide with another process doing the same; each collision costs
+// one registry round trip, so a generous bound still ends quickly.
+const MAX_VERSION_ATTEMPTS = 32
+
+export function validateTag(tag: unknown): string {
+  if (typeof tag !== 'string' || !TAG.test(tag) || tag === 'latest' || isVersion(tag)) {
+    throw new InvalidInputError(
+      `invalid tag ${JSON.stringify(tag)}: use letters, digits, ".", "_" or "-"; "latest" and version numbers are reserved`,
+    )
+  }
+  return tag
+}
+
+function checkPlainObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(`${what} must be an object`)
+  }
+  try {
+    // Metadata is stored as JSON: refuse what would not survive the trip (cycles, BigInt).
+    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>
+  } catch (cause) {
+    throw new InvalidInputError(`${what} must be JSON-serialisable`, { cause })
+  }
+}
+
+async function inspectSource(path: string): Promise<'file' | 'folder'> {
+  if (typeof path !== 'string' || path.length === 0) throw new InvalidInputError('a source path is required')
+  const info = await stat(path).catch((cause: unknown) => {
+    throw new InvalidInputError(`source ${path} does not exist or cannot be read`, { cause })
+  })
+  if (!info.isFile() && !info.isDirectory()) throw new InvalidInputError(`source ${path} is neither a file nor a folder`)
+  await access(path, constants.R_OK | (info.isDirectory() ? constants.X_OK : 0)).catch((cause: unknown) => {
+    throw new InvalidInputError(`source ${path} is not readable`, { cause })
+  })
+  return info.isDirectory() ? 'folder' : 'file'
+}
+
+/** Everything checked before any byte moves, so that bad input writes nothing. */
+interface PreparedPut {
+  type: 'file' | 'folder'
+  metadata: Record<string, unknown>
+  kind: AssetKind
+  tags: string[]
+  relationships: Relationship[]
+  previous?: AssetRecord
+  versions: AssetRecord[]
+  expiresAt?: string
+}
+
+async function prepare(
+  parts: ManagerParts,
+  actor: Actor,
+  key: string,
+  source: string,
+  metadata: unknown,
+  options: PutOptions,
+): Promise<PreparedPut> {
+  validateKey(key)
+  if (options.version !== undefined) normalizeVersion(options.version)
+  const kind = options.kind ?? 'other'
+  if (!(ASSET_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidInputError(`unknown kind ${JSON.stringify(kind)} (known: ${ASSET_KINDS.join(', ')})`)
+  }
+  const tags = [...new Set((options.tags ?? []).map(validateTag))]
+  const cleanMetadata = checkPlainObject(metadata ?? {}, 'metadata')
+  if (options.accessControl) normalizeAccessControl({ owner: `user:${actor.user}`, ...options.accessControl })
+  let expiresAt: string | undefined
+  if (options.expiresAt !== undefined) {
+    const d = new Date(options.expiresAt)
+    if (Number.isNaN(d.getTime())) throw new InvalidInputError(`expiresAt is not a date: ${String(options.expiresAt)}`)
+    expiresAt = d.toISOString()
+  }
+  const type = await inspectSource(source)
+  const versions = await parts.registry.listVersions(key, { includeDeleted: true })
+  const previous = versions.find((r) => !r.deletedAt) ?? versions[0]
+  if (previous) requirePermission(actor, previous, 'write', 'put a new version of')
+  const relationships = await resolveRelationships(parts, actor, options.relationships ?? [])
+  return { type, metadata: cleanMetadata, kind, tags, relationships, previous, versions, expiresAt }
+}
+
+async function resolveRelationships(parts: ManagerParts, actor: Actor, relations: Relationship[]): Promise<Relationship[]> {
+  const resolved: Relationship[] = []
+  for (const r of relations) {
+    if (typeof r.relation !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(r.relation)) {
+      throw new InvalidInputError(`invalid relation name ${JSON.stringify(r.relation)}`)
+    }
+    validateKey(r.key)
+    const version = await parts.registry.resolve(r.key, r.version ?? 'latest')
+    const target = version === null ? null : await parts.registry.get(r.key, version)
+    if (!target) throw new NotFoundError(`related asset ${r.key}@${r.version ?? 'latest'} does not exist`)
+    requirePermission(actor, target, 'read', 'link to')
+    resolved.push({ relation: r.relation, key: r.key, version: target.version })
+  }
+  return resolved
+}
+
+function nextVersion(versions: AssetRecord[]): string {
+  const highest = versions.map((r) => r.version).sort(compareVersions).at(-1)
+  return highest === undefined ? '1.0.0' : bumpPatch(highest)
+}
+
+/** Validate, store the content, then register: the registry row is the commit point. */
+export async function putAsset(
+  parts: ManagerParts,
+  actor: Actor,
+  key: string,
+  source: string,
+  metadata: unknown,
+  options: PutOptions = {},
+): Promise<PutResult> {
+  const progress = options.onProgress ?? (() => {})
+  progress({ phase: 'validate' })
+  const prep = await prepare(parts, actor, key, source, metadata, options)
+  for (const v of parts.validators ?? []) {
+    if (v.kinds && !v.kinds.includes(prep.kind)) continue
+    await v.validate({
+      path: source,
+      type: prep.type,
+      key,
+      kind: prep.kind,
+      metadata: prep.metadata,
+      specs: options.specs,
+      declarativeSchema: options.declarativeSchema,
+    })
+  }
+  progress({ phase: 'upload', bytes: 0 })
+  const transfer = { signal: options.signal, onProgress: (p: TransferProgress) => progress({ phase: 'upload', ...p }) }
+  const content =
+    prep.type === 'file'
+      ? { ...(await storeFile(parts.storage, source, transfer)), fileCount: 1 }
+      : await storeFolder(parts.storage, await listFolderFiles(source), transfer)
+  options.signal?.throwIfAborted()
+
+  const inherited = prep.previous?.accessControl
+  const accessControl = options.accessControl
+    ? normalizeAccessControl({ owner: inherited?.owner ?? `user:${actor.user}`, ...options.accessControl })
+    : (inherited ?? defaultAccessControl(actor, parts.defaultAccessControl))
+  const latest = prep.versions.find((r) => !r.deletedAt)
+  const record = (version: string): AssetRecord => ({
+    key,
+    version,
+    kind: prep.kind,
+    type: prep.type,
+    digest: content.digest,
+    size: content.size,
+    fileCount: content.fileCount,
+    location: content.location,
+    description: options.description,
+    metadata: prep.metadata,
+    provenance: options.provenance,
+    specs: options.specs,
+    declarativeSchema: options.declarativeSchema,
+    relationships: prep.relationships,
+    accessControl,
+    createdBy: `user:${actor.user}`,
+    createdAt: new Date().toISOString(),
+    expiresAt: prep.expiresAt,
+  })
+
+  // Putting the same bytes and metadata again without a version changes nothing.
+  if (options.version === undefined && latest && latest.digest === content.digest && isDeepStrictEqual(latest.metadata, prep.metadata)) {
+    for (const tag of prep.tags) await parts.registry.setTag(key, tag, latest.version, { actor: `user:${actor.user}` })
+    progress({ phase: 'done' })
+    return { ...latest, created: false }
+  }
+
+  progress({ phase: 'register' })
+  let versions = prep.versions
+  for (let attempt = 0; ; attempt++) {
+    const version = options.version === undefined ? nextVersion(versions) : normalizeVersion(options.version)
+    try {
+      const result = await parts.registry.register(record(version), { actor: `user:${actor.user}`, tags: prep.tags })
+      if (result.record.deletedAt) {
+        throw new VersionConflictError(`${key}@${version} was deleted; a deleted version number is never reused`)
+      }
+      progress({ phase: 'done' })
+      return { ...result.record, created: result.created }
+    } catch (error) {
+      if (!VersionConflictError.isInstance(error) || options.version !== undefined || attempt >= MAX_VERSION_ATTEMPTS) throw error
+      // Another writer took that number first: bump past it and try again.
+      versions = await parts.registry.listVersions(key, { includeDeleted: true })
+    }
+  }
+}

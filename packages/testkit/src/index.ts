@@ -1,0 +1,5 @@
+export { cacheSuite, type CacheSuiteOptions } from './cache-suite.js'
+export { managerSuite, type ManagerSuiteOptions } from './manager-suite.js'
+export { registrySuite, type RegistrySuiteOptions } from './registry-suite.js'
+export { storageSuite, type StorageSuiteOptions } from './storage-suite.js'
+export { randomKey, temporaryFolder } from './fixtures.js'

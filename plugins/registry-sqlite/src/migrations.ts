@@ -1,0 +1,132 @@
+import type BetterSqlite3 from 'better-sqlite3'
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+/**
+ * Ordered and append-only: a published migration is never edited, a change is a new one.
+ * Plain CREATE (no IF NOT EXISTS) on purpose, so a migration that somehow ran twice fails
+ * loudly instead of silently diverging.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'catalogue',
+    sql: `
+      CREATE TABLE versions (
+        key TEXT NOT NULL,
+        version TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('file', 'folder')),
+        digest TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        file_count INTEGER NOT NULL,
+        location TEXT NOT NULL,
+        description TEXT,
+        metadata TEXT NOT NULL CHECK (json_valid(metadata)),
+        provenance TEXT,
+        specs TEXT,
+        declarative_schema TEXT,
+        relationships TEXT NOT NULL CHECK (json_valid(relationships)),
+        acl TEXT NOT NULL CHECK (json_valid(acl)),
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        deleted_at TEXT,
+        deleted_by TEXT,
+        expires_at TEXT,
+        is_latest INTEGER NOT NULL DEFAULT 0,
+        is_head INTEGER NOT NULL DEFAULT 0,
+        v_major INTEGER NOT NULL,
+        v_minor INTEGER NOT NULL,
+        v_patch INTEGER NOT NULL,
+        v_prerelease TEXT,
+        PRIMARY KEY (key, version)
+      );
+      CREATE UNIQUE INDEX versions_one_latest ON versions (key) WHERE is_latest = 1;
+      CREATE UNIQUE INDEX versions_one_head ON versions (key) WHERE is_head = 1;
+      CREATE INDEX versions_latest_created ON versions (is_latest, created_at);
+      CREATE INDEX versions_created ON versions (created_at);
+      CREATE INDEX versions_kind ON versions (kind, is_latest);
+      CREATE INDEX versions_digest ON versions (digest);
+      CREATE INDEX versions_location ON versions (location, type);
+      CREATE INDEX versions_expires ON versions (expires_at) WHERE expires_at IS NOT NULL;
+
+      CREATE TABLE tags (
+        key TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        version TEXT NOT NULL,
+        PRIMARY KEY (key, tag),
+        FOREIGN KEY (key, version) REFERENCES versions (key, version) ON DELETE CASCADE
+      );
+      CREATE INDEX tags_version ON tags (key, version);
+      CREATE INDEX tags_tag ON tags (tag);
+
+      CREATE TABLE relationships (
+        from_key TEXT NOT NULL,
+        from_version TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        to_key TEXT NOT NULL,
+        to_version TEXT NOT NULL,
+        PRIMARY KEY (from_key, from_version, relation, to_key, to_version),
+        FOREIGN KEY (from_key, from_version) REFERENCES versions (key, version) ON DELETE CASCADE
+      );
+      CREATE INDEX relationships_to ON relationships (to_key, to_version);
+
+      CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        version TEXT NOT NULL,
+        text TEXT NOT NULL,
+        user TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        FOREIGN KEY (key, version) REFERENCES versions (key, version) ON DELETE CASCADE
+      );
+      CREATE INDEX annotations_version ON annotations (key, version);
+
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        key TEXT,
+        version TEXT,
+        details TEXT CHECK (details IS NULL OR json_valid(details))
+      );
+      CREATE INDEX audit_key ON audit (key, id);
+      CREATE INDEX audit_action ON audit (action, id);
+    `,
+  },
+]
+
+/**
+ * Brings the schema up to date and returns the versions it applied. The check and the
+ * migrations share one IMMEDIATE transaction: processes that start together queue on the write
+ * lock, and every one after the first finds nothing left to do.
+ */
+export function migrate(db: BetterSqlite3.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const run = db.transaction((): number[] => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at TEXT NOT NULL
+    )`)
+    const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_version').get() as { v: number }).v
+    const latestKnown = migrations.at(-1)?.version ?? 0
+    if (current > latestKnown) {
+      throw new Error(`the database schema is version ${current}, newer than this plugin knows (${latestKnown}): upgrade @assets/registry-sqlite`)
+    }
+    const applied: number[] = []
+    const record = db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)')
+    for (const m of migrations) {
+      if (m.version <= current) continue
+      db.exec(m.sql)
+      record.run(m.version, m.name, new Date().toISOString())
+      applied.push(m.version)
+    }
+    return applied
+  })
+  return run.immediate()
+}
