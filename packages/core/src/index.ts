@@ -13,3 +13,16 @@ export type { GcOptions, GcReport, VerifyOptions, VerifyProblem, VerifyReport } 
 export type { ManagerParts, RegisteredValidator } from './manager/manager-parts.js'
 export { validateTag, type PutOptions, type PutProgress, type PutResult } from './manager/put-asset.js'
 export { BLOB_PREFIX, STAGING_PREFIX } from './manager/content-store.js'
+export * from './config/index.js'
+export {
+  BUILTIN_PLUGINS,
+  defaultImporter,
+  listBuiltinPlugins,
+  loadPlugin,
+  resolvePluginPackage,
+  type BuiltinPlugin,
+  type LoadPluginOptions,
+  type PluginImporter,
+  type ResolvedPluginPackage,
+} from './plugin-loader.js'
+export { actorFor, createAssetManager, type CreateAssetManagerOptions } from './create-asset-manager.js'

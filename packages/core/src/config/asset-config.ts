@@ -235,23 +235,8 @@ function resolveConfig(layer: Layer, envLayer: EnvLayer, problems: ConfigProblem
   }
 
   for (const kind of KINDS) {
-    const given = isRecord(input[kind]) ? input[kind] : undefined
-    if (given !== undefined) raise(kind, layer.source)
-    const givenType = typeof given?.type === 'string' ? normalizePluginType(kind, given.type) : DEFAULT_TYPES[kind]
-    const envType = applyEnv ? envPluginType(kind, env) : undefined
-    if (envType !== undefined) raise(kind, envLayer.origin(TYPE_VARIABLES[kind]))
-    const type = envType ?? givenType
-    const keepOptions = envType === undefined || envType === givenType
-    const fromLayer: Record<string, unknown> = {}
-    for (const [name, value] of Object.entries(given ?? {})) {
-      if (name === 'type') continue
-      const generic = kind === 'cache' && (CACHE_GENERIC_FIELDS as readonly string[]).includes(name)
-      if (keepOptions || generic) fromLayer[name] = value
-    }
-    const mapped = applyEnv ? mapSectionEnv(kind, type, env, problems) : { options: {}, variables: [] }
-    for (const variable of mapped.variables) raise(kind, envLayer.origin(variable))
-    const section = { ...values[kind], type, ...defaultOptions(kind, type, folders), ...fromLayer, ...mapped.options }
-    Object.assign(values, { [kind]: section })
+    const section = resolveSection(kind, input[kind], layer, envLayer, folders, raise, problems)
+    Object.assign(values, { [kind]: { ...values[kind], ...section } })
   }
 
   values.identity = resolveIdentity(input.identity, globals.user, problems)
@@ -273,6 +258,37 @@ function resolveConfig(layer: Layer, envLayer: EnvLayer, problems: ConfigProblem
   // A safety net for the merging above; only meaningful when the inputs were sound.
   if (problems.length === 0) problems.push(...schemaProblems(AssetConfigSchema, values))
   return { values, sources }
+}
+
+/**
+ * One plugin section: the file's (or code's) section, then the environment's type and options.
+ * An environment type that differs from the file's drops the file's plugin options.
+ */
+function resolveSection(
+  kind: PluginKind,
+  given: unknown,
+  layer: Layer,
+  envLayer: EnvLayer,
+  folders: { dataDir: string; cacheDir: string },
+  raise: (field: ConfigField, source: ConfigSource) => void,
+  problems: ConfigProblem[],
+): PluginSection {
+  const section = isRecord(given) ? given : undefined
+  if (section !== undefined) raise(kind, layer.source)
+  const givenType = typeof section?.type === 'string' ? normalizePluginType(kind, section.type) : DEFAULT_TYPES[kind]
+  const envType = envLayer.applyEnv ? envPluginType(kind, envLayer.env) : undefined
+  if (envType !== undefined) raise(kind, envLayer.origin(TYPE_VARIABLES[kind]))
+  const type = envType ?? givenType
+  const keepOptions = envType === undefined || envType === givenType
+  const fromLayer: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(section ?? {})) {
+    if (name === 'type') continue
+    const generic = kind === 'cache' && (CACHE_GENERIC_FIELDS as readonly string[]).includes(name)
+    if (keepOptions || generic) fromLayer[name] = value
+  }
+  const mapped = envLayer.applyEnv ? mapSectionEnv(kind, type, envLayer.env, problems) : { options: {}, variables: [] }
+  for (const variable of mapped.variables) raise(kind, envLayer.origin(variable))
+  return { type, ...defaultOptions(kind, type, folders), ...fromLayer, ...mapped.options }
 }
 
 function resolveFolders(
@@ -323,8 +339,8 @@ function resolveIdentity(given: unknown, envUser: string | undefined, problems: 
     result.user = user
     checkPrincipal(`user:${user}`, envUser !== undefined ? 'ASSETS_USER' : 'identity.user', problems)
   }
-  result.groups.forEach((g, i) => checkPrincipal(`group:${g}`, `identity.groups.${i}`, problems))
-  result.roles.forEach((r, i) => checkPrincipal(`role:${r}`, `identity.roles.${i}`, problems))
+  checkPrincipals('group', result.groups, 'identity.groups', problems)
+  checkPrincipals('role', result.roles, 'identity.roles', problems)
   return result
 }
 
@@ -335,11 +351,17 @@ function resolveUsers(given: unknown, problems: ConfigProblem[]): Record<string,
     const e = isRecord(entry) ? entry : {}
     const user: UserConfig = { groups: stringList(e.groups), roles: stringList(e.roles) }
     checkPrincipal(`user:${name}`, `users.${name}`, problems)
-    user.groups.forEach((g, i) => checkPrincipal(`group:${g}`, `users.${name}.groups.${i}`, problems))
-    user.roles.forEach((r, i) => checkPrincipal(`role:${r}`, `users.${name}.roles.${i}`, problems))
+    checkPrincipals('group', user.groups, `users.${name}.groups`, problems)
+    checkPrincipals('role', user.roles, `users.${name}.roles`, problems)
     users[name] = user
   }
   return users
+}
+
+function checkPrincipals(prefix: 'group' | 'role', names: string[], field: string, problems: ConfigProblem[]): void {
+  names.forEach((name, i) => {
+    checkPrincipal(`${prefix}:${name}`, `${field}.${i}`, problems)
+  })
 }
 
 // Uses the access-control rules themselves, so a name accepted here is one the ACLs accept.

@@ -120,7 +120,8 @@ export const AssetConfigSchema = Type.Object(
 )
 
 /**
- * One problem per typebox error, the JSON pointer turned into a dotted field under `prefix`.
+ * One problem per bad field, the JSON pointer turned into a dotted field under `prefix`.
+ * typebox reports a missing property twice ("required", then the type); the first one says it.
  * The offending value is shown when it is a short scalar in a field whose path has no
  * secret-looking name, so `port: expected integer, got "abc"` helps and a password never shows.
  */
@@ -134,9 +135,8 @@ export function schemaProblems(schema: TSchema, value: unknown, prefix = ''): Co
     const secret = segments.some(isSecretField)
     const message = !secret && base !== 'unknown field' ? base + shownValue(error.value) : base
     const field = path === '' ? 'config' : path
-    const key = `${field}\u0000${message}`
-    if (seen.has(key)) continue
-    seen.add(key)
+    if (seen.has(field)) continue
+    seen.add(field)
     problems.push({ field, message })
   }
   return problems

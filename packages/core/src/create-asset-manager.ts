@@ -1,0 +1,49 @@
+import { userInfo } from 'node:os'
+import { join } from 'node:path'
+import type { Actor } from './acl.js'
+import { AssetConfig } from './config/index.js'
+import type { Logger, PluginContext } from './contracts/plugin.js'
+import { BaseAssetManager } from './manager/base-asset-manager.js'
+import { loadPlugin, type PluginImporter } from './plugin-loader.js'
+
+export interface CreateAssetManagerOptions {
+  /** Who acts; default: the configured identity, else the OS user (see `defaultActor`). */
+  actor?: Actor
+  /** How plugin packages are imported (an application passes its own `(s) => import(s)`). */
+  importer?: PluginImporter
+  logger?: Logger
+}
+
+/**
+ * The actor a user name stands for under this config: its groups and roles from `users`, or
+ * the identity section's when it is the configured identity. On the embedded default with no
+ * identities configured at all, the OS user is the admin of their own catalogue (a laptop has
+ * one person; `gc` needs the admin role).
+ */
+export function actorFor(config: AssetConfig, user?: string): Actor {
+  const name = user ?? config.identity.user ?? userInfo().username
+  const listed = config.users[name]
+  if (listed) return { user: name, groups: listed.groups, roles: listed.roles }
+  const isIdentity = user === undefined || user === config.identity.user
+  const groups = isIdentity ? config.identity.groups : []
+  const roles = isIdentity ? config.identity.roles : []
+  const nothingConfigured = Object.keys(config.users).length === 0 && config.identity.roles.length === 0 && config.identity.groups.length === 0
+  if (isIdentity && nothingConfigured && config.registry.type === 'sqlite') return { user: name, groups, roles: ['admin'] }
+  return { user: name, groups, roles }
+}
+
+/**
+ * Composes the stack a config selects: storage, registry and (unless disabled) cache plugins,
+ * loaded by name. Creating does no I/O; backends connect on first use.
+ */
+export async function createAssetManager(config: AssetConfig = AssetConfig.load(), options: CreateAssetManagerOptions = {}): Promise<BaseAssetManager> {
+  const context: PluginContext = config.pluginContext(options.logger)
+  const load = { importer: options.importer }
+  const storage = await loadPlugin('storage', config.storage, context, load)
+  const registry = await loadPlugin('registry', config.registry, context, load)
+  const cache = config.cache.enabled ? await loadPlugin('cache', config.cache, context, load) : null
+  return new BaseAssetManager(
+    { storage, registry, cache, logger: context.logger, scratchDir: join(config.cacheDir, 'scratch') },
+    options.actor ?? actorFor(config),
+  )
+}
