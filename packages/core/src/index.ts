@@ -7,7 +7,7 @@ export * from './digest.js'
 export * from './key.js'
 export * from './query.js'
 export * from './semver.js'
-export { BaseAssetManager, type AssetInfo, type LineageOptions, type LineageResult } from './manager/base-asset-manager.js'
+export { BaseAssetManager, type AssetInfo, type AssetLineageOptions, type LineageResult } from './manager/base-asset-manager.js'
 export type { GetOptions, StreamOptions } from './manager/fetch-asset.js'
 export type { GcOptions, GcReport, VerifyOptions, VerifyProblem, VerifyReport } from './manager/maintenance.js'
 export type { ManagerParts, RegisteredValidator } from './manager/manager-parts.js'
@@ -26,3 +26,6 @@ export {
   type ResolvedPluginPackage,
 } from './plugin-loader.js'
 export { actorFor, createAssetManager, type CreateAssetManagerOptions } from './create-asset-manager.js'
+// Plugins declare their options with core's own copy of typebox, so that schemas and checks agree.
+export { type Static, type TSchema, Type } from '@sinclair/typebox'
+export { Value } from '@sinclair/typebox/value'

@@ -19,7 +19,9 @@ export function contentTests(ctx: ManagerSuiteContext): void {
       expect(sha(await readFile(path))).toBe(sha(bytes))
       expect(sha(await collect(await s.manager.stream(s.key())))).toBe(sha(bytes))
       const again = await s.manager.get(s.key(), '1.0.0')
-      expect(again).toBe(path)
+      // Through a cache, the second get is the same entry; without one, a fresh copy.
+      if (ctx.withCache) expect(again).toBe(path)
+      expect(sha(await readFile(again))).toBe(sha(bytes))
     }))
 
   it(`${prefix}stream honours ranges and chunk sizes`, () =>

@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox'
+import { type Static, Type } from '@assets/core'
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000
 

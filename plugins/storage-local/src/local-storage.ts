@@ -63,7 +63,8 @@ export class LocalStorage implements Storage {
       checkWritten(location, written, options)
       await commitFile(temporary, path)
     } catch (error) {
-      await rm(temporary, { force: true })
+      // The original failure is the one worth reporting; a leftover temporary file is listed, so gc removes it.
+      await rm(temporary, { force: true }).catch(() => {})
       throw wrapFileSystemError(`upload to ${location}`, error)
     }
     const info = await stat(path).catch(() => undefined)

@@ -8,11 +8,11 @@ const CONTROL = /[\u0000-\u001f\u007f]/
 
 /** Throws InvalidKeyError unless `location` is a relative `/`-separated path that stays under the root. */
 export function checkLocation(location: string): string {
+  if (typeof location !== 'string') throw new InvalidKeyError(`local: a location must be a string, got ${typeof location}`)
   const shown = JSON.stringify(location.length > 80 ? `${location.slice(0, 80)}…` : location)
   const refuse = (why: string): never => {
     throw new InvalidKeyError(`local: refusing location ${shown}: ${why}`)
   }
-  if (typeof location !== 'string') refuse('it is not a string')
   if (location === '') refuse('it is empty')
   if (CONTROL.test(location)) refuse('it contains a NUL or control character')
   if (location.includes('\\')) refuse('it contains a backslash')
@@ -30,8 +30,8 @@ export function locationPath(root: string, location: string): string {
 }
 
 /**
- * Splits a list prefix into the deepest folder that must contain every match and the prefix
- * itself. A prefix is a plain string prefix (`a/b` matches `a/b/c` and `a/bc`), like S3's.
+ * The deepest folder that holds every match of a list prefix, so a listing walks only that. A
+ * prefix is a plain string prefix (`a/b` matches `a/b/c` and `a/bc`), like S3's.
  */
 export function prefixFolder(prefix: string): string {
   if (prefix === '') return ''
@@ -39,13 +39,4 @@ export function prefixFolder(prefix: string): string {
   checkLocation(body)
   const slash = prefix.lastIndexOf('/')
   return slash === -1 ? '' : prefix.slice(0, slash)
-}
-
-// core's temporaryPathFor names in-flight files `<name>.tmp-<pid>-<12 hex>`; matching the whole
-// pattern keeps a legitimate object called `x.tmp-notes` visible.
-const TEMPORARY = /\.tmp-\d+-[0-9a-f]{12}$/
-
-/** A file that an in-flight upload (or a crashed one) is still writing. */
-export function isTemporaryName(name: string): boolean {
-  return TEMPORARY.test(name)
 }

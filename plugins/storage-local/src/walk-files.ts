@@ -2,7 +2,6 @@ import type { Dirent, Stats } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errnoCode } from './file-system-error.js'
-import { isTemporaryName } from './location-path.js'
 
 export interface WalkedFile {
   location: string
@@ -10,7 +9,9 @@ export interface WalkedFile {
 }
 
 /**
- * Every committed file under `root/folder`, depth first in name order. Folders and files that
+ * Every file under `root/folder`, depth first in name order. The temporary files of uploads are
+ * listed too: one left by a crashed process is only ever removed by a `gc` that can see it
+ * (gc leaves young objects alone, so uploads in flight are safe). Folders and files that
  * vanish during the walk (a concurrent delete or move) are skipped rather than failing the listing.
  */
 export async function* walkFiles(root: string, folder: string): AsyncGenerator<WalkedFile> {
@@ -26,7 +27,7 @@ export async function* walkFiles(root: string, folder: string): AsyncGenerator<W
     const location = folder === '' ? entry.name : `${folder}/${entry.name}`
     if (entry.isDirectory()) {
       yield* walkFiles(root, location)
-    } else if (entry.isFile() && !isTemporaryName(entry.name)) {
+    } else if (entry.isFile()) {
       // Symbolic links and other special files are never objects: the store only writes regular files.
       try {
         yield { location, stats: await stat(join(root, ...location.split('/'))) }

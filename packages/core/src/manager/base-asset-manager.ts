@@ -1,4 +1,4 @@
-import { type AccessControl, type Actor, isSuperuser, normalizeAccessControl, validateActor } from '../acl.js'
+import { type AccessControl, type Actor, can, normalizeAccessControl, validateActor } from '../acl.js'
 import type { Annotation, AssetKind, AssetRecord, AuditEntry } from '../asset-record.js'
 import type { AuditFilter, LineageEdge } from '../contracts/registry.js'
 import type { Validator } from '../contracts/validator.js'
@@ -17,7 +17,7 @@ export interface AssetInfo extends AssetRecord {
   tags: string[]
 }
 
-export interface LineageOptions {
+export interface AssetLineageOptions {
   version?: string
   /** `up`: what it came from; `down`: what came from it. Default both. */
   direction?: 'up' | 'down' | 'both'
@@ -94,14 +94,14 @@ export class BaseAssetManager {
   async listVersions(key: string, options: { includeDeleted?: boolean } = {}): Promise<AssetRecord[]> {
     validateKey(key)
     const all = await this.parts.registry.listVersions(key, options)
-    const visible = all.filter((r) => isSuperuser(this.actor) || this.canRead(r))
+    const visible = all.filter((r) => can(this.actor, r.accessControl, 'read'))
     if (all.length > 0 && visible.length === 0) {
       throw new AccessDeniedError(`user "${this.actor.user}" may not read any version of ${key}`)
     }
     return visible
   }
 
-  findAssets(query: AssetQuery = {}): Promise<QueryPage> {
+  async findAssets(query: AssetQuery = {}): Promise<QueryPage> {
     return this.parts.registry.query(compileQuery(query), readScope(this.actor))
   }
 
@@ -161,7 +161,7 @@ export class BaseAssetManager {
     await this.parts.registry.softDelete(key, record.version, this.context())
   }
 
-  async lineage(key: string, options: LineageOptions = {}): Promise<LineageResult> {
+  async lineage(key: string, options: AssetLineageOptions = {}): Promise<LineageResult> {
     const depth = options.depth ?? 10
     if (!Number.isSafeInteger(depth) || depth < 1 || depth > MAX_LINEAGE_DEPTH) {
       throw new InvalidInputError(`lineage depth must be from 1 to ${MAX_LINEAGE_DEPTH}`)
@@ -170,6 +170,8 @@ export class BaseAssetManager {
     if (!['up', 'down', 'both'].includes(direction)) throw new InvalidInputError('direction must be up, down or both')
     const record = await this.readable(key, options.version ?? 'latest')
     const edges = await this.parts.registry.lineage(key, record.version, { direction, depth, scope: readScope(this.actor) })
+    const id = (n: { key: string; version: string }) => `${n.key}@${n.version}`
+    edges.sort((a, b) => a.depth - b.depth || id(a.from).localeCompare(id(b.from)) || id(a.to).localeCompare(id(b.to)))
     return { root: { key, version: record.version }, edges }
   }
 
@@ -180,7 +182,7 @@ export class BaseAssetManager {
   }
 
   /** Removes unreferenced content and expired temporary versions. Needs the admin role. */
-  gc(options: GcOptions = {}): Promise<GcReport> {
+  async gc(options: GcOptions = {}): Promise<GcReport> {
     requireSuperuser(this.actor, 'collect garbage')
     return collectGarbage(this.parts, this.actor, options)
   }
@@ -198,15 +200,6 @@ export class BaseAssetManager {
 
   protected context() {
     return { actor: `user:${this.actor.user}` }
-  }
-
-  protected canRead(record: AssetRecord): boolean {
-    try {
-      requirePermission(this.actor, record, 'read', 'read')
-      return true
-    } catch {
-      return false
-    }
   }
 
   /** A version as registered, deleted or not (exact version only). */

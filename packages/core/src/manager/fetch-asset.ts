@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { constants, createReadStream } from 'node:fs'
-import { cp, mkdir, rm, stat } from 'node:fs/promises'
+import { chmod, cp, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { AssetRecord } from '../asset-record.js'
@@ -70,7 +70,17 @@ export async function getContent(parts: ManagerParts, record: AssetRecord, optio
   await rm(options.out, { recursive: true, force: true })
   await mkdir(dirname(options.out), { recursive: true })
   await cp(path, options.out, { recursive: true, mode: constants.COPYFILE_FICLONE })
+  await makeWritable(options.out)
   return options.out
+}
+
+/** Cache entries are read-only to guard them; a copy handed to the user is theirs to edit. */
+async function makeWritable(path: string): Promise<void> {
+  const info = await stat(path)
+  await chmod(path, info.mode | 0o200)
+  if (info.isDirectory()) {
+    for (const name of await readdir(path)) await makeWritable(join(path, name))
+  }
 }
 
 function checkRange(start: number | undefined, end: number | undefined, size: number): { start: number; end: number } {

@@ -1,0 +1,160 @@
+import type { Stats } from 'node:fs'
+import { chmod, readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { hashFile, isContentDigest, writeFileAtomic } from '@assets/core'
+import { isMissing } from './file-system.js'
+
+/** The sidecar of an entry; writing it is the commit point of set(). */
+export interface EntryRecord {
+  version: 1
+  key: string
+  kind: 'file' | 'folder'
+  /** Name of the data (the file or folder) inside the entry folder; a new name on every set. */
+  data: string
+  /** Bytes of the file, or of all files of the folder. */
+  size: number
+  /** A file entry's own identity; a folder entry lists its files instead. */
+  mtimeMs?: number
+  ino?: number
+  files?: RecordedFile[]
+  createdAt: number
+  expiresAt?: number
+}
+
+export interface RecordedFile {
+  /** `/`-separated path inside the folder entry. */
+  path: string
+  size: number
+  mtimeMs: number
+  ino: number
+}
+
+export type DataState = 'intact' | 'missing' | 'changed'
+
+export const RECORD_NAME = 'entry.json'
+
+const STAT_BATCH = 64
+
+/** The record in `folder`, or null when there is none or it cannot be read (a miss, not a failure). */
+export async function readRecord(folder: string): Promise<EntryRecord | null> {
+  let text: string
+  try {
+    text = await readFile(join(folder, RECORD_NAME), 'utf8')
+  } catch (error) {
+    if (isMissing(error)) return null
+    throw error
+  }
+  try {
+    const record: unknown = JSON.parse(text)
+    return isEntryRecord(record) ? record : null
+  } catch {
+    return null
+  }
+}
+
+export async function writeRecord(folder: string, record: EntryRecord): Promise<void> {
+  await writeFileAtomic(join(folder, RECORD_NAME), JSON.stringify(record))
+}
+
+/**
+ * Makes the files of freshly moved data read-only, so that an accidental edit fails loudly,
+ * and records what get() later compares against. chmod changes ctime, not mtime, so the
+ * recorded identity stays valid.
+ */
+export async function sealData(dataPath: string, kind: EntryRecord['kind']): Promise<Pick<EntryRecord, 'size' | 'mtimeMs' | 'ino' | 'files'>> {
+  if (kind === 'file') {
+    await chmod(dataPath, 0o444)
+    const info = await stat(dataPath)
+    return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino }
+  }
+  const files: RecordedFile[] = []
+  for await (const path of filesUnder(dataPath, '')) {
+    const full = join(dataPath, ...path.split('/'))
+    await chmod(full, 0o444)
+    const info = await stat(full)
+    files.push({ path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino })
+  }
+  return { size: files.reduce((sum, file) => sum + file.size, 0), files }
+}
+
+/**
+ * Compares the data on disk with its record by size, mtime and inode: a stat per file, no
+ * reading, so that a warm get stays in the millisecond range. Rewriting a file in place changes
+ * its mtime; replacing it changes its inode; truncating it changes its size.
+ */
+export async function checkData(dataPath: string, record: EntryRecord): Promise<DataState> {
+  if (record.kind === 'file') {
+    const info = await statOrNull(dataPath)
+    if (info === null) return 'missing'
+    return sameFile(info, { size: record.size, mtimeMs: record.mtimeMs ?? Number.NaN, ino: record.ino ?? Number.NaN }) ? 'intact' : 'changed'
+  }
+  const files = record.files ?? []
+  if (files.length === 0) return (await statOrNull(dataPath))?.isDirectory() ? 'intact' : 'missing'
+  for (let start = 0; start < files.length; start += STAT_BATCH) {
+    const batch = files.slice(start, start + STAT_BATCH)
+    const infos = await Promise.all(batch.map((file) => statOrNull(join(dataPath, ...file.path.split('/')))))
+    const intact = batch.every((file, index) => {
+      const info = infos[index]
+      return info !== null && info !== undefined && sameFile(info, file)
+    })
+    if (!intact) return (await statOrNull(dataPath)) === null ? 'missing' : 'changed'
+  }
+  return 'intact'
+}
+
+/** Content entries (`sha256:` keys) are re-hashed; other files and folders are checked against recorded sizes. */
+export async function verifyData(dataPath: string, record: EntryRecord): Promise<boolean> {
+  try {
+    if (record.kind === 'file') {
+      if (isContentDigest(record.key)) {
+        const { digest, size } = await hashFile(dataPath)
+        return digest === record.key && size === record.size
+      }
+      return (await stat(dataPath)).size === record.size
+    }
+    for (const file of record.files ?? []) {
+      const info = await stat(join(dataPath, ...file.path.split('/')))
+      if (!info.isFile() || info.size !== file.size) return false
+    }
+    return true
+  } catch (error) {
+    if (isMissing(error)) return false
+    throw error
+  }
+}
+
+/** Regular files under `root/relative`, as `/`-separated paths; links and special files are not content. */
+export async function* filesUnder(root: string, relative: string): AsyncGenerator<string> {
+  const entries = await readdir(relative === '' ? root : join(root, ...relative.split('/')), { withFileTypes: true })
+  for (const entry of entries) {
+    const path = relative === '' ? entry.name : `${relative}/${entry.name}`
+    if (entry.isDirectory()) yield* filesUnder(root, path)
+    else if (entry.isFile()) yield path
+  }
+}
+
+function sameFile(info: Stats, recorded: { size: number; mtimeMs: number; ino: number }): boolean {
+  return info.isFile() && info.size === recorded.size && info.mtimeMs === recorded.mtimeMs && info.ino === recorded.ino
+}
+
+async function statOrNull(path: string): Promise<Stats | null> {
+  try {
+    return await stat(path)
+  } catch (error) {
+    if (isMissing(error)) return null
+    throw error
+  }
+}
+
+function isEntryRecord(value: unknown): value is EntryRecord {
+  if (typeof value !== 'object' || value === null) return false
+  const record = value as Partial<EntryRecord>
+  return (
+    record.version === 1 &&
+    typeof record.key === 'string' &&
+    typeof record.data === 'string' &&
+    (record.kind === 'file' || record.kind === 'folder') &&
+    typeof record.size === 'number' &&
+    (record.kind === 'file' || Array.isArray(record.files))
+  )
+}

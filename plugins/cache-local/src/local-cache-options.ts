@@ -1,0 +1,24 @@
+import { type Static, Type } from '@assets/core'
+
+/** How long a lock may go without a heartbeat before another process takes it over. */
+export const DEFAULT_STALE_LOCK_MS = 10 * 60 * 1000
+
+export const localCacheOptionsSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1, description: 'Root folder of the cache; created on first use.' }),
+    maxBytes: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Upper bound on the bytes of entries; set() evicts least recently used entries to stay under it.' }),
+    ),
+    staleLockMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: DEFAULT_STALE_LOCK_MS,
+        description: 'A lock whose holder has not refreshed it for this long is taken over.',
+      }),
+    ),
+    defaultTtl: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds a value lives when setValue() is given no ttl.' })),
+  },
+  { description: 'Options of @assets/cache-local' },
+)
+
+export type LocalCacheOptions = Static<typeof localCacheOptionsSchema>

@@ -1,0 +1,208 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type CompiledQuery, compileQuery, hasErrorCode, sha256 } from '@assets/core'
+import { registrySuite } from '@assets/testkit'
+import { Value } from '@assets/core'
+import Database from 'better-sqlite3'
+import { afterAll, describe, expect, it } from 'vitest'
+import plugin, { createSqliteRegistry, MIGRATIONS, SqliteRegistryOptionsSchema } from '../src/index.js'
+import { registerFromProcesses } from './fixtures/child-processes.js'
+import { fileRecord } from './fixtures/records.js'
+
+const folder = mkdtempSync(join(tmpdir(), 'registry-sqlite-'))
+const freshPath = (name: string): string => join(mkdtempSync(join(folder, `${name}-`)), 'registry.db')
+const everyone = { principals: ['*', 'user:tester'], superuser: false }
+afterAll(() => rmSync(folder, { recursive: true, force: true }))
+
+describe('conformance', () => {
+  const shared = join(folder, 'suite.db')
+  registrySuite(it, () => createSqliteRegistry({ path: shared }))
+})
+
+describe('sqlite registry', () => {
+  it('creating a registry does no I/O until it is first used', async () => {
+    const path = join(folder, 'lazy', 'nested', 'registry.db')
+    const registry = createSqliteRegistry({ path })
+    expect(existsSync(path)).toBe(false)
+    expect(await registry.resolve('datasets/none', 'latest')).toBeNull()
+    expect(existsSync(path)).toBe(true)
+    await registry.close()
+  })
+
+  it('the plugin definition validates its options and creates a registry', () => {
+    expect(plugin).toMatchObject({ kind: 'registry', name: 'sqlite', specificationVersion: 1 })
+    expect(Value.Check(SqliteRegistryOptionsSchema, { path: 'registry.db' })).toBe(true)
+    expect(Value.Check(SqliteRegistryOptionsSchema, { path: 'registry.db', busyTimeoutMs: 100 })).toBe(true)
+    expect(Value.Check(SqliteRegistryOptionsSchema, {})).toBe(false)
+    expect(Value.Check(SqliteRegistryOptionsSchema, { path: 'x.db', busyTimeoutMs: -1 })).toBe(false)
+    expect(Value.Check(SqliteRegistryOptionsSchema, { path: 'x.db', host: 'db' })).toBe(false)
+    expect(Value.Default(SqliteRegistryOptionsSchema, { path: 'x.db' })).toEqual({ path: 'x.db', busyTimeoutMs: 5000 })
+    const context = { dataDir: folder, cacheDir: folder, allowInsecureStorage: false, logger: { warn() {} }, env: {} }
+    const registry = plugin.create({ path: join(folder, 'never-opened', 'r.db') }, context)
+    expect(registry.name).toBe('sqlite')
+    expect(existsSync(join(folder, 'never-opened'))).toBe(false)
+  })
+
+  it('a path that cannot be opened gives BackendUnavailableError naming the path', async () => {
+    const isFolder = createSqliteRegistry({ path: folder })
+    const error = await isFolder.resolve('datasets/x', 'latest').catch((e: unknown) => e)
+    expect(hasErrorCode(error, 'BACKEND_UNAVAILABLE')).toBe(true)
+    expect((error as Error).message).toContain(`could not open ${folder}`)
+    expect((error as Error).cause).toBeDefined()
+
+    const file = join(folder, 'plain-file')
+    writeFileSync(file, 'not a folder')
+    const underFile = createSqliteRegistry({ path: join(file, 'registry.db') })
+    expect(hasErrorCode(await underFile.listTags('datasets/x').catch((e: unknown) => e), 'BACKEND_UNAVAILABLE')).toBe(true)
+  })
+
+  it('a database whose schema is newer than the plugin is refused', async () => {
+    const path = freshPath('newer')
+    const registry = createSqliteRegistry({ path })
+    await registry.listTags('datasets/x')
+    await registry.close()
+    const db = new Database(path)
+    db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (999, ?, ?)').run('future', new Date().toISOString())
+    db.close()
+    const error = await createSqliteRegistry({ path }).listTags('datasets/x').catch((e: unknown) => e)
+    expect(hasErrorCode(error, 'BACKEND_UNAVAILABLE')).toBe(true)
+    expect((error as Error).message).toMatch(/newer than this plugin knows/)
+  })
+
+  it('a closed registry refuses further calls', async () => {
+    const registry = createSqliteRegistry({ path: freshPath('closed') })
+    await registry.listTags('datasets/x')
+    await registry.close()
+    expect(hasErrorCode(await registry.listTags('datasets/x').catch((e: unknown) => e), 'BACKEND_UNAVAILABLE')).toBe(true)
+  })
+
+  it('the database is in WAL mode so that readers do not block writers', async () => {
+    const path = freshPath('wal')
+    const registry = createSqliteRegistry({ path })
+    await registry.register(fileRecord('datasets/wal', '1.0.0'), { actor: 'user:tester' })
+    await registry.close()
+    const db = new Database(path, { readonly: true })
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    db.close()
+  })
+
+  it('migrations run once when several processes open a new database at once', async () => {
+    const path = freshPath('migrate')
+    const entries = [1, 2, 3, 4].map((n) => ({ key: `outputs/process-${n}`, version: '1.0.0', content: `run ${n}` }))
+    const outcomes = await registerFromProcesses(path, entries)
+    expect(outcomes.map((o) => o.outcome)).toEqual(['created', 'created', 'created', 'created'])
+    const db = new Database(path, { readonly: true })
+    const applied = db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()
+    expect(applied).toEqual(MIGRATIONS.map((m) => m.version))
+    db.close()
+    const registry = createSqliteRegistry({ path })
+    for (const e of entries) expect(await registry.resolve(e.key, 'latest')).toBe('1.0.0')
+    await registry.close()
+  })
+
+  it('processes registering one version with different digests at once leave exactly one winner', async () => {
+    const path = freshPath('race')
+    const registry = createSqliteRegistry({ path })
+    // Migrated first, so that the race is on the version row itself.
+    await registry.listTags('outputs/race')
+    const entries = [1, 2, 3, 4, 5].map((n) => ({ key: 'outputs/race', version: '1.0.0', content: `attempt ${n}` }))
+    const outcomes = await registerFromProcesses(path, entries)
+    const winners = outcomes.filter((o) => o.outcome === 'created')
+    expect(winners).toHaveLength(1)
+    expect(outcomes.filter((o) => o.outcome === 'VERSION_CONFLICT')).toHaveLength(4)
+    expect((await registry.get('outputs/race', '1.0.0'))?.digest).toBe(winners[0]?.digest)
+    expect(await registry.audit({ key: 'outputs/race', action: 'register' })).toHaveLength(1)
+    await registry.close()
+  })
+
+  it('range operators compare dates stored in other ISO forms as the instants they are', async () => {
+    const registry = createSqliteRegistry({ path: freshPath('dates') })
+    const stored = { plain: '2024-01-15', offset: '2024-01-15T01:30:00+02:00', seconds: '2024-01-15T00:00:00Z', word: 'yesterday' }
+    for (const [name, at] of Object.entries(stored)) {
+      await registry.register(fileRecord(`dates/${name}`, '1.0.0', { metadata: { at } }), { actor: 'user:tester' })
+    }
+    const keys = async (where: NonNullable<Parameters<typeof compileQuery>[0]>['where']) =>
+      (await registry.query(compileQuery({ where, sort: { field: 'key' } }), everyone)).items.map((r) => r.key)
+    // 01:30+02:00 is 23:30 UTC the day before.
+    expect(await keys({ at: { $lt: '2024-01-15T00:00:00.000Z' } })).toEqual(['dates/offset'])
+    expect(await keys({ at: { $gte: '2024-01-15T00:00:00.000Z' } })).toEqual(['dates/plain', 'dates/seconds'])
+    expect(await keys({ at: { $lte: new Date('2024-01-15T00:00:00.000Z') } })).toEqual(['dates/offset', 'dates/plain', 'dates/seconds'])
+    await registry.close()
+  })
+
+  it('text search folds the case of non-ASCII descriptions', async () => {
+    const registry = createSqliteRegistry({ path: freshPath('unicode') })
+    await registry.register(fileRecord('datasets/zellatlas', '1.0.0', { description: 'ÜBERSICHT der Zelltypen' }), { actor: 'user:tester' })
+    const found = await registry.query(compileQuery({ text: 'übersicht' }), everyone)
+    expect(found.items.map((r) => r.key)).toEqual(['datasets/zellatlas'])
+    await registry.close()
+  })
+
+  describe('SQL injection attempts are harmless', () => {
+    const dropTable = `x'); DROP TABLE versions; --`
+    const hostile = [
+      `' OR 1=1 --`,
+      dropTable,
+      `" OR ""="`,
+      `%' OR key LIKE '%`,
+      `\\'; DELETE FROM tags; --`,
+    ]
+
+    const setUp = async () => {
+      const registry = createSqliteRegistry({ path: freshPath('injection') })
+      await registry.register(fileRecord('datasets/safe', '1.0.0', { metadata: { note: dropTable, organism: 'human' }, description: 'plain' }), {
+        actor: 'user:tester',
+        tags: ['stable'],
+      })
+      await registry.register(fileRecord('datasets/other', '1.0.0', { metadata: { organism: 'mouse' } }), { actor: 'user:tester' })
+      const count = async (query: Parameters<typeof compileQuery>[0]) => (await registry.query(compileQuery(query), everyone)).items.length
+      return { registry, count }
+    }
+
+    it('in query values, text, tags and key prefixes', async () => {
+      const { registry, count } = await setUp()
+      for (const value of hostile) {
+        expect(await count({ where: { organism: value } })).toBe(0)
+        expect(await count({ where: { organism: { $in: [value] } } })).toBe(0)
+        expect(await count({ where: { organism: { $contains: value } } })).toBe(0)
+        expect(await count({ text: value })).toBe(0)
+        expect(await count({ tag: value })).toBe(0)
+        expect(await count({ keyPrefix: value })).toBe(0)
+        expect(await count({ where: { organism: { $ne: value } } })).toBe(2)
+        expect(await registry.resolve('datasets/safe', value)).toBeNull()
+      }
+      // A stored hostile string is data: it matches itself exactly and nothing else.
+      expect(await count({ where: { note: dropTable } })).toBe(1)
+      expect(await count({ where: { organism: 'human' } })).toBe(1)
+      expect(await registry.listTags('datasets/safe')).toEqual({ stable: '1.0.0' })
+      await registry.close()
+    })
+
+    it('in keys, versions, tags and metadata paths', async () => {
+      const { registry, count } = await setUp()
+      for (const value of hostile) {
+        expect(hasErrorCode(await registry.get(value, '1.0.0').catch((e: unknown) => e), 'INVALID_KEY')).toBe(true)
+        expect(hasErrorCode(await registry.get('datasets/safe', value).catch((e: unknown) => e), 'INVALID_VERSION')).toBe(true)
+        expect(hasErrorCode(await registry.setTag('datasets/safe', value, '1.0.0', { actor: 'user:x' }).catch((e: unknown) => e), 'INVALID_INPUT')).toBe(true)
+        const forged: CompiledQuery = { ...compileQuery({}), clauses: [{ path: [value], op: '$exists', value: true }] }
+        expect(hasErrorCode(await registry.query(forged, everyone).catch((e: unknown) => e), 'INVALID_QUERY')).toBe(true)
+        const forgedSort: CompiledQuery = { ...compileQuery({}), sort: { field: 'metadata', path: [value], order: 'asc' } }
+        expect(hasErrorCode(await registry.query(forgedSort, everyone).catch((e: unknown) => e), 'INVALID_QUERY')).toBe(true)
+      }
+      expect(await count({})).toBe(2)
+      expect((await registry.get('datasets/safe', '1.0.0'))?.digest).toBe(sha256('datasets/safe@1.0.0'))
+      await registry.close()
+    })
+
+    it('in principals of the read scope', async () => {
+      const { registry } = await setUp()
+      await registry.setAccessControl('datasets/safe', undefined, { owner: 'user:alice', read: [], write: [], admin: [] }, { actor: 'user:x' })
+      for (const value of hostile) {
+        const page = await registry.query(compileQuery({}), { principals: [value], superuser: false })
+        expect(page.items.map((r) => r.key)).toEqual(['datasets/other'])
+      }
+      await registry.close()
+    })
+  })
+})
