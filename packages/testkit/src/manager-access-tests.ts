@@ -59,6 +59,10 @@ export function accessTests(ctx: ManagerSuiteContext): void {
       expect((await s.manager.getMetadata(k)).accessControl.owner).toBe(`user:${s.manager.actor.user}`)
       expect((await rejection(bob.setAccessControl(k, { read: ['*'] }))).code).toBe('ACCESS_DENIED')
       expect((await rejection(bob.delete(k, '1.0.0'))).code).toBe('ACCESS_DENIED')
+      // A writer may add versions but not decide who can access them.
+      const takeover = await rejection(bob.put(k, await s.file('mine now'), {}, { accessControl: { owner: user, read: [] } }))
+      expect(takeover.code).toBe('ACCESS_DENIED')
+      expect((await s.manager.getMetadata(k)).version).toBe('1.0.1')
       await s.manager.setAccessControl(k, { admin: [user] })
       await bob.delete(k, '1.0.0')
     }))

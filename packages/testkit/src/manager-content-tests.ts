@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BLOB_PREFIX } from '@assets/core'
 import { expect } from 'vitest'
@@ -76,6 +76,14 @@ export function contentTests(ctx: ManagerSuiteContext): void {
       await s.manager.put(s.key(), await s.file(bytes))
       const out = join(await s.file('x', 'out-dir/placeholder'), '..', 'copy.bin')
       expect(await s.manager.get(s.key(), 'latest', { out })).toBe(out)
+      expect(await readFile(out)).toEqual(bytes)
+      // The copy is the caller's to edit, and an existing file at `out` is replaced.
+      await writeFile(out, 'edited')
+      await s.manager.get(s.key(), 'latest', { out })
+      expect(await readFile(out)).toEqual(bytes)
+      // An existing folder is never emptied to make room.
+      const folder = join(out, '..')
+      expect((await rejection(s.manager.get(s.key(), 'latest', { out: folder }))).code).toBe('INVALID_INPUT')
       expect(await readFile(out)).toEqual(bytes)
     }))
 

@@ -14,8 +14,10 @@ export function versionTests(ctx: ManagerSuiteContext): void {
       // The same bytes and metadata again: nothing new.
       const same = await s.manager.put(s.key(), await s.file('four'))
       expect(same).toMatchObject({ version: '2.0.1', created: false })
-      // Same bytes, new metadata: a new version.
+      // Same bytes, new metadata or other fields: a new version.
       expect((await s.manager.put(s.key(), await s.file('four'), { note: 'relabelled' })).version).toBe('2.0.2')
+      const described = await s.manager.put(s.key(), await s.file('four'), { note: 'relabelled' }, { kind: 'model', description: 'now a model' })
+      expect(described).toMatchObject({ version: '2.0.3', kind: 'model', description: 'now a model', created: true })
     }))
 
   it(`${prefix}a version is immutable: same content is a no-op, other content a VersionConflictError`, () =>

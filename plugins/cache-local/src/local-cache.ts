@@ -14,7 +14,7 @@ import {
 } from '@assets/core'
 import { CacheLayout } from './cache-layout.js'
 import { acquireFileLock, type FileLock } from './entry-lock.js'
-import { checkData, type EntryRecord, RECORD_NAME, readRecord, sealData, verifyData, writeRecord } from './entry-record.js'
+import { checkData, type EntryRecord, fileListPath, RECORD_NAME, readRecord, sealData, verifyData, writeRecord } from './entry-record.js'
 import { type ScannedEntry, scanEntries } from './entry-scan.js'
 import { expiresAtFor, isExpired } from './expiry.js'
 import { isMissing } from './file-system.js'
@@ -87,7 +87,10 @@ export class LocalCache implements Cache {
         await rename(dataPath, path).catch(() => rm(dataPath, { recursive: true, force: true }))
         throw error
       }
-      if (previous !== null && previous.data !== data) await rm(join(folder, previous.data), { recursive: true, force: true })
+      if (previous !== null && previous.data !== data) {
+        await rm(join(folder, previous.data), { recursive: true, force: true })
+        await rm(fileListPath(join(folder, previous.data)), { force: true })
+      }
       if (this.maxBytes !== undefined) await this.evict(await this.liveEntries(), this.maxBytes, key)
       return dataPath
     })
@@ -242,6 +245,7 @@ export class LocalCache implements Cache {
     // The record goes first: without it the entry is a miss, whatever is left of its data.
     await rm(join(folder, RECORD_NAME), { force: true })
     await rm(join(folder, record.data), { recursive: true, force: true })
+    await rm(fileListPath(join(folder, record.data)), { force: true })
     await rmdir(folder).catch(() => {})
     return true
   }

@@ -1,7 +1,7 @@
 import { lstat, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { removeIfStale } from './entry-lock.js'
-import { RECORD_NAME } from './entry-record.js'
+import { fileListPath, RECORD_NAME } from './entry-record.js'
 import type { ScannedEntry } from './entry-scan.js'
 import { namesIn } from './file-system.js'
 
@@ -21,7 +21,7 @@ export async function sweepEntryFolder(entry: ScannedEntry, now = Date.now()): P
     return
   }
   for (const name of await namesIn(entry.folder)) {
-    if (name === RECORD_NAME || name === entry.record.data) continue
+    if (name === RECORD_NAME || name === entry.record.data || name === basename(fileListPath(entry.record.data))) continue
     const path = join(entry.folder, name)
     // ctime, not mtime: a rename keeps a file's mtime (its download time) but sets its ctime.
     const info = await lstat(path).catch(() => null)

@@ -175,6 +175,22 @@ describe('maintenance', () => {
     expect(await cache.has('notes/c')).toBe(true)
   })
 
+  it('a large folder is sampled on get but verify checks every file', async () => {
+    const cache = await cacheOnNewRoot()
+    const folder = cache.stagingPath('zarr/store')
+    await mkdir(folder, { recursive: true })
+    for (let i = 0; i < 500; i++) await writeFile(join(folder, `chunk.${String(i).padStart(3, '0')}`), `c${i}`)
+    const entry = await cache.set('zarr/store', folder)
+    // A file outside get's sample of 64 (sampled every 500/64 files: index 1 is never one).
+    const unsampled = join(entry, 'chunk.001')
+    await rm(unsampled)
+    await writeFile(unsampled, 'edited')
+    expect(await cache.get('zarr/store')).toBe(entry)
+    const result = await cache.verify()
+    expect(result.removed).toEqual(['zarr/store'])
+    expect(await cache.get('zarr/store')).toBeNull()
+  })
+
   it('clear leaves no entries, values or staging behind', async () => {
     const cache = await cacheOnNewRoot()
     await put(cache, 'k', 'bytes')

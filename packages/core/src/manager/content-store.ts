@@ -5,7 +5,7 @@ import type { ManifestEntry } from '../asset-record.js'
 import type { TransferProgress } from '../atomic-file.js'
 import type { Storage } from '../contracts/storage.js'
 import { assertDigest, blobLocation, type ContentDigest, hashFile, sha256 } from '../digest.js'
-import { IntegrityError, UnsupportedOperationError } from '../errors/index.js'
+import { IntegrityError, NotFoundError, UnsupportedOperationError } from '../errors/index.js'
 import { decodeManifest, encodeManifest, type FolderFile } from './folder-manifest.js'
 import { runPool } from './run-pool.js'
 
@@ -125,7 +125,11 @@ export async function fetchVerified(
     const result =
       resume && existing === expected.size
         ? { size: existing }
-        : await storage.download(location, destination, { resume, signal: options.signal, onProgress: options.onProgress })
+        : await storage.download(location, destination, { resume, signal: options.signal, onProgress: options.onProgress }).catch((error: unknown) => {
+            // The registry says this content exists: its absence is damage, not a missing asset.
+            if (NotFoundError.isInstance(error)) throw new IntegrityError(`${location} is registered but missing from storage`, { cause: error })
+            throw error
+          })
     const actual = result.digest !== undefined && !resume ? { digest: result.digest, size: result.size } : await hashFile(destination)
     try {
       assertDigest(`${location}`, actual, expected)

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { constants, createReadStream } from 'node:fs'
-import { chmod, cp, mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { chmod, cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { AssetRecord } from '../asset-record.js'
-import type { TransferProgress } from '../atomic-file.js'
+import { temporaryPathFor, type TransferProgress } from '../atomic-file.js'
 import type { Cache } from '../contracts/cache.js'
 import { blobLocation, type ContentDigest } from '../digest.js'
 import { IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
@@ -43,35 +43,65 @@ async function download(parts: ManagerParts, record: AssetRecord, destination: s
  * downloads a missing entry (the cache's lock); the others wait and then find it.
  */
 async function cachedPath(parts: ManagerParts, cache: Cache, record: AssetRecord, options: GetOptions): Promise<string> {
-  const hit = await cache.get(record.digest)
+  const key = cacheKey(record)
+  const hit = await cache.get(key)
   if (hit) return hit
-  const lock = await cache.lock(record.digest, { signal: options.signal })
+  const lock = await cache.lock(key, { signal: options.signal })
   try {
-    const filled = await cache.get(record.digest)
+    const filled = await cache.get(key)
     if (filled) return filled
-    const staging = cache.stagingPath(record.digest)
+    const staging = cache.stagingPath(key)
     await mkdir(dirname(staging), { recursive: true })
     await download(parts, record, staging, options)
-    return await cache.set(record.digest, staging)
+    return await cache.set(key, staging)
   } finally {
     await lock.release()
   }
 }
 
+/**
+ * The cache key of a version's content. A folder's key says it is a folder, so that a file
+ * whose bytes happen to equal a manifest never comes back as that folder (or the reverse).
+ */
+export function cacheKey(record: Pick<AssetRecord, 'type' | 'digest'>): string {
+  return record.type === 'folder' ? `folder:${record.digest}` : record.digest
+}
+
+/**
+ * The local path of a version's content: the cache entry, or with `out` a copy of it there
+ * (built beside `out` and renamed into place, so `out` is never left half-written). Without a
+ * cache the content is downloaded for this call only, straight to `out` when given, else to a
+ * new folder under `scratchDir` that the caller owns.
+ */
 export async function getContent(parts: ManagerParts, record: AssetRecord, options: GetOptions = {}): Promise<string> {
-  let path: string
-  if (parts.cache) {
-    path = await cachedPath(parts, parts.cache, record, options)
-  } else {
-    path = join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`)
-    await download(parts, record, path, options)
+  const out = options.out
+  if (out !== undefined) await checkOut(out)
+  const target = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : temporaryPathFor(out)
+  try {
+    if (parts.cache) {
+      const path = await cachedPath(parts, parts.cache, record, options)
+      if (out === undefined) return path
+      await mkdir(dirname(out), { recursive: true })
+      await cp(path, target, { recursive: true, mode: constants.COPYFILE_FICLONE })
+      await makeWritable(target)
+    } else {
+      await download(parts, record, target, options)
+    }
+    if (out === undefined) return target
+    await rename(target, out)
+    return out
+  } catch (error) {
+    await rm(target, { recursive: true, force: true })
+    throw error
   }
-  if (options.out === undefined) return path
-  await rm(options.out, { recursive: true, force: true })
-  await mkdir(dirname(options.out), { recursive: true })
-  await cp(path, options.out, { recursive: true, mode: constants.COPYFILE_FICLONE })
-  await makeWritable(options.out)
-  return options.out
+}
+
+/** `out` may be a new path or an existing file (replaced); never an existing folder's contents. */
+async function checkOut(out: string): Promise<void> {
+  const existing = await stat(out).catch(() => null)
+  if (existing?.isDirectory()) {
+    throw new InvalidInputError(`${out} is an existing folder: give a new path to copy the asset to`)
+  }
 }
 
 /** Cache entries are read-only to guard them; a copy handed to the user is theirs to edit. */
@@ -90,6 +120,12 @@ function checkRange(start: number | undefined, end: number | undefined, size: nu
     throw new InvalidInputError(`invalid range ${s}-${e} for ${size} bytes (start inclusive, end exclusive)`)
   }
   return { start: s, end: e }
+}
+
+/** Opens the file only when the first chunk is asked for: an unread stream holds no descriptor. */
+async function* readFileRange(path: string, start: number, end: number, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  if (end === start) return
+  yield* createReadStream(path, { start, end: end - 1, signal, highWaterMark: 1 << 20 })
 }
 
 async function* rechunk(source: AsyncIterable<Uint8Array>, size: number | undefined): AsyncIterable<Uint8Array> {
@@ -136,19 +172,16 @@ export async function streamContent(parts: ManagerParts, record: AssetRecord, op
     const manifest = await readManifest(parts.storage, record.location, record.digest, options.signal)
     const entry = manifest.files.find((f) => f.path === options.path)
     if (!entry) throw new NotFoundError(`${record.key}@${record.version} has no file ${options.path}`)
-    const folder = await parts.cache?.get(record.digest)
+    const folder = await parts.cache?.get(cacheKey(record))
     target = { ...entry, location: blobLocation(entry.digest), inCache: folder ? join(folder, entry.path) : undefined }
   } else {
-    target = { ...record, inCache: (await parts.cache?.get(record.digest)) ?? undefined }
+    target = { ...record, inCache: (await parts.cache?.get(cacheKey(record))) ?? undefined }
   }
   const range = checkRange(options.start, options.end, target.size)
   const whole = range.start === 0 && range.end === target.size
   let source: AsyncIterable<Uint8Array>
   if (target.inCache && (await stat(target.inCache).then((s) => s.size === target.size, () => false))) {
-    source =
-      range.end === range.start
-        ? (async function* () {})()
-        : createReadStream(target.inCache, { start: range.start, end: range.end - 1, signal: options.signal })
+    source = readFileRange(target.inCache, range.start, range.end, options.signal)
   } else {
     source = parts.storage.open(target.location, { ...range, signal: options.signal })
     if (whole) source = verified(source, target.digest, `${record.key}@${record.version}`)

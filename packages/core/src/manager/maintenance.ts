@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Actor } from '../acl.js'
 import type { AssetRecord } from '../asset-record.js'
+import type { StorageObjectInfo } from '../contracts/storage.js'
 import { blobLocation, type ContentDigest } from '../digest.js'
 import { AssetError, UnsupportedOperationError } from '../errors/index.js'
 import { compileQuery } from '../query.js'
@@ -112,9 +113,10 @@ async function referencedLocations(parts: ManagerParts): Promise<Set<string>> {
   for await (const ref of parts.registry.referencedLocations()) {
     keep.add(ref.location)
     if (ref.type === 'folder') {
+      // A manifest that cannot be read stops gc: guessing "no files" would delete a folder's content.
       const digest = `sha256:${ref.location.split('/').at(-1)}` as ContentDigest
-      const manifest = await readManifest(parts.storage, ref.location, digest).catch(() => null)
-      for (const f of manifest?.files ?? []) keep.add(blobLocation(f.digest))
+      const manifest = await readManifest(parts.storage, ref.location, digest)
+      for (const f of manifest.files) keep.add(blobLocation(f.digest))
     }
   }
   return keep
@@ -138,16 +140,26 @@ export async function collectGarbage(parts: ManagerParts, actor: Actor, options:
     report.purgedVersions.push({ key: record.key, version: record.version })
     if (!dryRun) await registry.purge(record.key, record.version, context)
   }
-  const keep = await referencedLocations(parts)
   const cutoff = now.getTime() - (options.graceSeconds ?? 3600) * 1000
+  // An object of unknown age may be an upload in flight: only objects known to be old go.
+  const isOld = (o: { lastModified?: Date }) => o.lastModified !== undefined && o.lastModified.getTime() <= cutoff
+  // Candidates are listed before the registry is read, so that a put which reuses an old blob
+  // and registers in between is seen as referencing it.
+  const candidates: StorageObjectInfo[] = []
   for (const prefix of [BLOB_PREFIX, STAGING_PREFIX]) {
-    for await (const object of storage.list(prefix)) {
-      if (keep.has(object.location)) continue
-      if (object.lastModified && object.lastModified.getTime() > cutoff) continue
-      report.removedObjects.push(object.location)
-      report.freedBytes += object.size
-      if (!dryRun) await storage.delete(object.location)
+    for await (const object of storage.list(prefix)) if (isOld(object)) candidates.push(object)
+  }
+  const keep = await referencedLocations(parts)
+  for (const object of candidates) {
+    if (keep.has(object.location)) continue
+    if (!dryRun) {
+      // Re-checked just before deleting: an object rewritten since it was listed stays.
+      const current = await storage.stat(object.location)
+      if (!current || !isOld(current)) continue
+      await storage.delete(object.location)
     }
+    report.removedObjects.push(object.location)
+    report.freedBytes += object.size
   }
   if (!dryRun) {
     await registry.recordAudit({

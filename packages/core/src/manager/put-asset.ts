@@ -117,7 +117,11 @@ async function prepare(
   const type = await inspectSource(source)
   const versions = await parts.registry.listVersions(key, { includeDeleted: true })
   const previous = versions.find((r) => !r.deletedAt) ?? versions[0]
-  if (previous) requirePermission(actor, previous, 'write', 'put a new version of')
+  if (previous) {
+    requirePermission(actor, previous, 'write', 'put a new version of')
+    // Choosing who may access the new version is an admin's decision, not a writer's.
+    if (options.accessControl) requirePermission(actor, previous, 'admin', 'change access to')
+  }
   const relationships = await resolveRelationships(parts, actor, options.relationships ?? [])
   return { type, metadata: cleanMetadata, kind, tags, relationships, previous, versions, expiresAt }
 }
@@ -136,6 +140,13 @@ async function resolveRelationships(parts: ManagerParts, actor: Actor, relations
     resolved.push({ relation: r.relation, key: r.key, version: target.version })
   }
   return resolved
+}
+
+/** Everything a caller can choose is the same; only who registered it and when may differ. */
+function sameVersion(existing: AssetRecord, candidate: AssetRecord): boolean {
+  const { createdAt: _a, createdBy: _b, deletedAt: _c, deletedBy: _d, ...x } = existing
+  const { createdAt: _e, createdBy: _f, ...y } = candidate
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(x)), JSON.parse(JSON.stringify(y)))
 }
 
 function nextVersion(versions: AssetRecord[]): string {
@@ -201,8 +212,8 @@ export async function putAsset(
     expiresAt: prep.expiresAt,
   })
 
-  // Putting the same bytes and metadata again without a version changes nothing.
-  if (options.version === undefined && latest && latest.digest === content.digest && isDeepStrictEqual(latest.metadata, prep.metadata)) {
+  // Putting the same bytes with the same fields again without a version changes nothing.
+  if (options.version === undefined && latest && sameVersion(latest, record(latest.version))) {
     for (const tag of prep.tags) await parts.registry.setTag(key, tag, latest.version, { actor: `user:${actor.user}` })
     progress({ phase: 'done' })
     return { ...latest, created: false }
@@ -217,6 +228,9 @@ export async function putAsset(
       if (result.record.deletedAt) {
         throw new VersionConflictError(`${key}@${version} was deleted; a deleted version number is never reused`)
       }
+      // A put that reused an existing blob can race a gc that found it unreferenced; once
+      // registered, the blob must exist, so a missing one is stored again from the source.
+      if (prep.type === 'file' && !(await parts.storage.stat(content.location))) await storeFile(parts.storage, source, transfer)
       progress({ phase: 'done' })
       return { ...result.record, created: result.created }
     } catch (error) {

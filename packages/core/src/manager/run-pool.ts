@@ -1,19 +1,23 @@
-/** Runs `work` over `items` with at most `concurrency` at once; the first failure rejects. */
+/**
+ * Runs `work` over `items` with at most `concurrency` at once. After a failure no new item
+ * starts, and the call settles only when every running item has: nothing is still writing
+ * (into a staging folder, say) after the caller has seen the error.
+ */
 export async function runPool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length)
   let next = 0
-  let failed = false
+  let failure: { error: unknown } | undefined
   async function worker(): Promise<void> {
-    while (!failed && next < items.length) {
+    while (!failure && next < items.length) {
       const index = next++
       try {
         results[index] = await work(items[index] as T, index)
       } catch (error) {
-        failed = true
-        throw error
+        failure ??= { error }
       }
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker))
+  if (failure) throw failure.error
   return results
 }
