@@ -42,8 +42,11 @@ export async function createAssetManager(config: AssetConfig = AssetConfig.load(
   const storage = await loadPlugin('storage', config.storage, context, load)
   const registry = await loadPlugin('registry', config.registry, context, load)
   const cache = config.cache.enabled ? await loadPlugin('cache', config.cache, context, load) : null
+  // Look-ups of a server registry go through the cache's shared values; the embedded SQLite
+  // registry answers faster than any cache tier, so its look-ups are not cached.
+  const metadataTtl = config.registry.type === 'sqlite' ? 0 : config.cache.ttl
   return new BaseAssetManager(
-    { storage, registry, cache, logger: context.logger, scratchDir: join(config.cacheDir, 'scratch') },
+    { storage, registry, cache, metadataTtl, logger: context.logger, scratchDir: join(config.cacheDir, 'scratch') },
     options.actor ?? actorFor(config),
   )
 }

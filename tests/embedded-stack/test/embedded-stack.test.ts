@@ -25,6 +25,23 @@ managerSuite(
 managerSuite(
   it,
   async (actor) => {
+    const home = await temporaryFolder('assets-metacache')
+    return new BaseAssetManager(
+      {
+        storage: createLocalStorage({ path: join(home, 'storage') }),
+        registry: createSqliteRegistry({ path: join(home, 'registry.db') }),
+        cache: createLocalCache({ path: join(home, 'cache') }),
+        metadataTtl: 300,
+      },
+      actor,
+    )
+  },
+  { name: 'embedded with cached look-ups' },
+)
+
+managerSuite(
+  it,
+  async (actor) => {
     const home = await temporaryFolder('assets-nocache')
     return new BaseAssetManager(
       {

@@ -9,7 +9,8 @@ import { isVersion, normalizeVersion } from '../semver.js'
 import { readScope, requirePermission, requireSuperuser } from './access-guard.js'
 import { type GetOptions, getContent, type StreamOptions, streamContent } from './fetch-asset.js'
 import { collectGarbage, type GcOptions, type GcReport, type VerifyOptions, type VerifyReport, verifyContent } from './maintenance.js'
-import type { ManagerParts } from './manager-parts.js'
+import type { ManagerInternals, ManagerParts } from './manager-parts.js'
+import { MetadataCache } from './metadata-cache.js'
 import { type PutOptions, type PutResult, putAsset, validateTag } from './put-asset.js'
 
 export interface AssetInfo extends AssetRecord {
@@ -39,10 +40,15 @@ const MAX_LINEAGE_DEPTH = 100
  */
 export class BaseAssetManager {
   readonly actor: Actor
-  protected readonly parts: ManagerParts
+  protected readonly parts: ManagerInternals
 
   constructor(parts: ManagerParts, actor: Actor) {
-    this.parts = { ...parts, validators: parts.validators ?? [] }
+    const { cache, metadataTtl } = parts
+    this.parts = {
+      ...parts,
+      validators: parts.validators ?? [],
+      metadata: 'metadata' in parts ? (parts as ManagerInternals).metadata : cache && metadataTtl ? new MetadataCache(cache, parts.registry, metadataTtl) : undefined,
+    }
     this.actor = validateActor(actor)
   }
 
@@ -65,11 +71,13 @@ export class BaseAssetManager {
 
   /** Runs before every put of the given kinds (all kinds by default); throw a ValidationError to refuse. */
   registerValidator(validate: Validator, options: { kinds?: AssetKind[] } = {}): void {
-    this.parts.validators?.push({ validate, kinds: options.kinds })
+    this.parts.validators.push({ validate, kinds: options.kinds })
   }
 
-  put(key: string, localPath: string, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
-    return putAsset(this.parts, this.actor, key, localPath, metadata, options)
+  async put(key: string, localPath: string, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
+    const result = await putAsset(this.parts, this.actor, key, localPath, metadata, options)
+    await this.changed(key)
+    return result
   }
 
   /** Local path of the content (a file, or a folder for folder assets), through the cache. */
@@ -110,6 +118,7 @@ export class BaseAssetManager {
     const record = await this.readable(key, ref)
     requirePermission(this.actor, record, 'write', 'tag')
     await this.parts.registry.setTag(key, tag, record.version, this.context())
+    await this.changed(key)
   }
 
   async untag(key: string, tag: string): Promise<void> {
@@ -118,6 +127,7 @@ export class BaseAssetManager {
     if (version === undefined) throw new NotFoundError(`${key} has no tag "${tag}"`)
     requirePermission(this.actor, await this.record(key, version), 'write', 'untag')
     await this.parts.registry.removeTag(key, tag, this.context())
+    await this.changed(key)
   }
 
   async listTags(key: string): Promise<Record<string, string>> {
@@ -133,6 +143,7 @@ export class BaseAssetManager {
     const current = targets[0]!.accessControl
     const next = normalizeAccessControl({ ...current, ...acl, owner: acl.owner ?? current.owner })
     await this.parts.registry.setAccessControl(key, version === undefined ? undefined : targets[0]!.version, next, this.context())
+    await this.changed(key)
     return next
   }
 
@@ -159,6 +170,7 @@ export class BaseAssetManager {
     requirePermission(this.actor, record, 'admin', 'delete')
     if (record.deletedAt) return
     await this.parts.registry.softDelete(key, record.version, this.context())
+    await this.changed(key)
   }
 
   async lineage(key: string, options: AssetLineageOptions = {}): Promise<LineageResult> {
@@ -184,7 +196,9 @@ export class BaseAssetManager {
   /** Removes unreferenced content and expired temporary versions. Needs the admin role. */
   async gc(options: GcOptions = {}): Promise<GcReport> {
     requireSuperuser(this.actor, 'collect garbage')
-    return collectGarbage(this.parts, this.actor, options)
+    const report = await collectGarbage(this.parts, this.actor, options)
+    if (!report.dryRun) for (const { key } of report.purgedVersions) await this.changed(key)
+    return report
   }
 
   /** The audit trail of one asset (admin on it), or of everything (admin role). */
@@ -196,6 +210,11 @@ export class BaseAssetManager {
 
   async close(): Promise<void> {
     await Promise.allSettled([this.parts.storage.close(), this.parts.registry.close(), this.parts.cache?.close()])
+  }
+
+  /** After a committed change: no worker may be served the key's cached look-ups any more. */
+  protected async changed(key: string): Promise<void> {
+    await this.parts.metadata?.invalidate(key)
   }
 
   protected context() {
@@ -214,16 +233,20 @@ export class BaseAssetManager {
   protected async readable(key: string, ref: string): Promise<AssetRecord> {
     validateKey(key)
     if (typeof ref !== 'string' || ref === '') throw new InvalidInputError('a version, tag or "latest" is required')
-    const version = await this.parts.registry.resolve(key, ref)
-    if (version === null) {
+    const record = this.parts.metadata ? await this.parts.metadata.lookup(key, ref) : await this.lookup(key, ref)
+    if (record === null) {
       if (isVersion(ref)) {
         const deleted = await this.parts.registry.get(key, normalizeVersion(ref))
         if (deleted) throw new NotFoundError(`asset ${key}@${deleted.version} was deleted`)
       }
       throw new NotFoundError(ref === 'latest' ? `asset ${key} does not exist` : `asset ${key}@${ref} does not exist`)
     }
-    const record = await this.record(key, version)
     requirePermission(this.actor, record, 'read', 'read')
     return record
+  }
+
+  private async lookup(key: string, ref: string): Promise<AssetRecord | null> {
+    const version = await this.parts.registry.resolve(key, ref)
+    return version === null ? null : this.parts.registry.get(key, version)
   }
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../contracts/plugin.js'
 import type { Registry } from '../contracts/registry.js'
 import type { Storage } from '../contracts/storage.js'
 import type { Validator } from '../contracts/validator.js'
+import type { MetadataCache } from './metadata-cache.js'
 
 export interface RegisteredValidator {
   validate: Validator
@@ -22,8 +23,19 @@ export interface ManagerParts {
   scratchDir?: string
   validators?: RegisteredValidator[]
   logger?: Logger
+  /**
+   * Seconds that look-ups of a remote registry (ref → version → record) stay in the cache's
+   * shared values; 0 or absent: not cached (an embedded registry answers faster than a cache).
+   */
+  metadataTtl?: number
   /** ACL lists given to a new key besides its owner (default: everyone may read). */
   defaultAccessControl?: Partial<Omit<AccessControl, 'owner'>>
+}
+
+/** The parts plus what the manager derives from them once. */
+export interface ManagerInternals extends ManagerParts {
+  validators: RegisteredValidator[]
+  metadata?: MetadataCache
 }
 
 export const silentLogger: Logger = { warn: () => {} }

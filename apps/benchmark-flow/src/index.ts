@@ -1,0 +1,1 @@
+export { runBenchmarkFlow } from './benchmark-flow.js'
