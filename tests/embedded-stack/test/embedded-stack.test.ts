@@ -1,56 +1,28 @@
 import { join } from 'node:path'
 import { createLocalCache } from '@assets/cache-local'
-import { BaseAssetManager } from '@assets/core'
+import { type Actor, BaseAssetManager } from '@assets/core'
 import { createSqliteRegistry } from '@assets/registry-sqlite'
 import { createLocalStorage } from '@assets/storage-local'
 import { managerSuite, temporaryFolder } from '@assets/testkit'
 import { it } from 'vitest'
 
-managerSuite(
-  it,
-  async (actor) => {
+/** The embedded stack in a fresh folder: with a cache unless told otherwise. */
+function embedded(options: { cache?: boolean; metadataTtl?: number } = {}) {
+  return async (actor: Actor) => {
     const home = await temporaryFolder('assets-embedded')
     return new BaseAssetManager(
       {
         storage: createLocalStorage({ path: join(home, 'storage') }),
         registry: createSqliteRegistry({ path: join(home, 'registry.db') }),
-        cache: createLocalCache({ path: join(home, 'cache') }),
-      },
-      actor,
-    )
-  },
-  { name: 'embedded' },
-)
-
-managerSuite(
-  it,
-  async (actor) => {
-    const home = await temporaryFolder('assets-metacache')
-    return new BaseAssetManager(
-      {
-        storage: createLocalStorage({ path: join(home, 'storage') }),
-        registry: createSqliteRegistry({ path: join(home, 'registry.db') }),
-        cache: createLocalCache({ path: join(home, 'cache') }),
-        metadataTtl: 300,
-      },
-      actor,
-    )
-  },
-  { name: 'embedded with cached look-ups' },
-)
-
-managerSuite(
-  it,
-  async (actor) => {
-    const home = await temporaryFolder('assets-nocache')
-    return new BaseAssetManager(
-      {
-        storage: createLocalStorage({ path: join(home, 'storage') }),
-        registry: createSqliteRegistry({ path: join(home, 'registry.db') }),
+        cache: options.cache === false ? null : createLocalCache({ path: join(home, 'cache') }),
         scratchDir: join(home, 'scratch'),
+        metadataTtl: options.metadataTtl,
       },
       actor,
     )
-  },
-  { name: 'embedded without cache', cache: false },
-)
+  }
+}
+
+managerSuite(it, embedded(), { name: 'embedded' })
+managerSuite(it, embedded({ metadataTtl: 300 }), { name: 'embedded with cached look-ups' })
+managerSuite(it, embedded({ cache: false }), { name: 'embedded without cache', cache: false })
