@@ -82,8 +82,12 @@ function isScalar(v: unknown): v is Scalar {
   return v === null || ['string', 'number', 'boolean'].includes(typeof v)
 }
 
+// Only ISO 8601 dates (2024-01-31, 2024-01-31T12:00:00Z …): the JS Date parser would read
+// "3" or "n >> 3" as some date, turning a typo into a quiet filter.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+
 function toIso(v: unknown, where: string): string {
-  const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : undefined
+  const d = v instanceof Date ? v : typeof v === 'string' && ISO_DATE.test(v) ? new Date(v) : undefined
   if (!d || Number.isNaN(d.getTime())) throw new InvalidQueryError(`${where}: expected a date, got ${JSON.stringify(v)}`)
   return d.toISOString()
 }

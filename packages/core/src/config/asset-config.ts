@@ -1,6 +1,6 @@
+import { createRequire } from 'node:module'
 import { readFileSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { parseDocument } from 'yaml'
 import { validatePrincipal } from '../acl.js'
 import type { Logger, PluginContext, PluginKind } from '../contracts/index.js'
 import { AssetError, ConfigInvalidError, type ConfigProblem } from '../errors/index.js'
@@ -418,7 +418,7 @@ function readConfigFile(
   if (text === undefined) return {}
   // No custom tags and a cap on aliases: a config file is data, and a "billion laughs" file
   // must not exhaust memory.
-  const doc = parseDocument(text, { customTags: [], uniqueKeys: true })
+  const doc = loadYaml().parseDocument(text, { customTags: [], uniqueKeys: true })
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
       const at = error.linePos?.[0]
@@ -505,4 +505,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
+}
+
+// The YAML parser is loaded only when there is a config file to read: most runs of the CLI have
+// none, and loading it costs a noticeable part of a warm `assets get`.
+let yamlModule: typeof import('yaml') | undefined
+function loadYaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml')
+  return yamlModule
 }

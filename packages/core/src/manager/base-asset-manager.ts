@@ -102,6 +102,9 @@ export class BaseAssetManager {
   async listVersions(key: string, options: { includeDeleted?: boolean } = {}): Promise<AssetRecord[]> {
     validateKey(key)
     const all = await this.parts.registry.listVersions(key, options)
+    if (all.length === 0 && !(await this.parts.registry.listVersions(key, { includeDeleted: true })).length) {
+      throw new NotFoundError(`asset ${key} does not exist`)
+    }
     const visible = all.filter((r) => can(this.actor, r.accessControl, 'read'))
     if (all.length > 0 && visible.length === 0) {
       throw new AccessDeniedError(`user "${this.actor.user}" may not read any version of ${key}`)

@@ -98,10 +98,16 @@ export async function getContent(parts: ManagerParts, record: AssetRecord, optio
 
 /** `out` may be a new path or an existing file (replaced); never an existing folder's contents. */
 async function checkOut(out: string): Promise<void> {
-  const existing = await stat(out).catch(() => null)
+  const existing = await stat(out).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null
+    const why = error.code === 'ENOTDIR' ? 'part of that path is a file, not a folder' : (error.code ?? error.message)
+    throw new InvalidInputError(`cannot write to ${out}: ${why}`, { cause: error })
+  })
   if (existing?.isDirectory()) {
     throw new InvalidInputError(`${out} is an existing folder: give a new path to copy the asset to`)
   }
+  const parent = await stat(dirname(out)).catch(() => null)
+  if (parent && !parent.isDirectory()) throw new InvalidInputError(`cannot write to ${out}: ${dirname(out)} is not a folder`)
 }
 
 /** Cache entries are read-only to guard them; a copy handed to the user is theirs to edit. */

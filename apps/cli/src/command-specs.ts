@@ -1,0 +1,294 @@
+// What each command accepts, as data: the dispatcher parses with it and prints usage from it.
+// Loaded by every invocation, `--help` included, so it imports nothing.
+
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  multiple?: boolean
+  short?: string
+  /** Placeholder shown in usage (`--version <V>`). */
+  value?: string
+  description: string
+}
+
+export interface CommandSpec {
+  /** `put`, or `acl grant` for a group's sub-command. */
+  name: string
+  summary: string
+  /** Positional part of the usage line: `<key> <path>`. */
+  args: string
+  /** Minimum and maximum number of positionals (Infinity for no maximum). */
+  positionals: [number, number]
+  options: Record<string, OptionSpec>
+  details?: string
+  examples?: string[]
+}
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'print one JSON document on stdout; errors as one JSON object on stderr' },
+  quiet: { type: 'boolean', short: 'q', description: 'no progress bars or notes on stderr' },
+  debug: { type: 'boolean', description: 'print stack traces of errors' },
+  as: { type: 'string', value: 'user', description: 'act as this user (default: ASSETS_USER, else the OS user)' },
+  config: { type: 'string', value: 'file', description: 'read this YAML config file (sets CONFIG_PATH)' },
+  help: { type: 'boolean', short: 'h', description: "show this command's help" },
+}
+
+const KINDS = ['dataset', 'model', 'config', 'output', 'other']
+export const ASSET_KIND_NAMES: readonly string[] = KINDS
+
+const REF = '<key>[@version|@tag]'
+
+const COMMAND_LIST: CommandSpec[] = [
+  {
+    name: 'put',
+    summary: 'store a file or folder as a new version of an asset',
+    args: '<key> <path>',
+    positionals: [2, 2],
+    options: {
+      version: { type: 'string', value: 'V', description: 'semantic version (default: bump the latest patch; 1.0.0 for a new key)' },
+      kind: { type: 'string', value: KINDS.join('|'), description: 'what the asset is (default other)' },
+      meta: { type: 'string', multiple: true, value: 'k=v', description: 'metadata field; a.b=v nests, k:=<json> takes JSON; repeatable' },
+      'meta-file': { type: 'string', value: 'f.yaml', description: 'metadata from a YAML or JSON file (--meta wins)' },
+      spec: { type: 'string', value: 'spec.yaml', description: 'input/output specs from a YAML or JSON file' },
+      schema: { type: 'string', value: 'schema.yaml', description: 'declarative schema from a YAML or JSON file' },
+      tag: { type: 'string', multiple: true, value: 'T', description: 'also tag the new version; repeatable' },
+      relate: { type: 'string', multiple: true, value: 'rel=key@version', description: 'link to another asset version (a tag resolves now); repeatable' },
+      provenance: { type: 'string', value: 'f.yaml', description: 'provenance (author, source, doi, license …) from a YAML or JSON file' },
+      description: { type: 'string', value: 'text', description: 'one-line description' },
+      expires: { type: 'string', value: 'time', description: 'ISO time or duration (30m, 12h, 7d, 2w) after which gc may remove it' },
+      private: { type: 'boolean', description: 'only the owner (and admins) may read it; default: everyone may read' },
+    },
+    details: 'Values of --meta that read as numbers are numbers; true, false and null are literals.',
+    examples: [
+      'assets put datasets/pbmc3k ./pbmc3k.h5ad --kind dataset --meta organism=human --meta n_cells=2700 --tag gold',
+      'assets put outputs/run-42 ./metrics.json --kind output --relate evaluated_on=datasets/pbmc3k@1.0.0',
+    ],
+  },
+  {
+    name: 'get',
+    summary: 'fetch a version through the cache and print its local path',
+    args: REF,
+    positionals: [1, 1],
+    options: { out: { type: 'string', value: 'path', description: 'also copy it here (a new path or a file to replace) and print that path' } },
+    examples: ['assets get datasets/pbmc3k@gold', 'assets get models/scvi --out ./model'],
+  },
+  {
+    name: 'cat',
+    summary: 'stream the bytes of a version to stdout',
+    args: '<key>[@version|@tag]',
+    positionals: [1, 1],
+    options: {
+      range: { type: 'string', value: 'a-b', description: 'bytes a to b, both included (as in HTTP); also a- (to the end) and --range=-n (the last n)' },
+      path: { type: 'string', value: 'file', description: 'for a folder asset: the file inside it to stream' },
+    },
+    examples: ['assets cat datasets/pbmc3k --range 0-1023 | xxd | head', 'assets cat models/scvi --path config.json'],
+  },
+  {
+    name: 'info',
+    summary: 'show the metadata of a version',
+    args: REF,
+    positionals: [1, 1],
+    options: {},
+    examples: ['assets info datasets/pbmc3k@1.0.0'],
+  },
+  {
+    name: 'versions',
+    summary: 'list the versions of an asset, highest first',
+    args: '<key>',
+    positionals: [1, 1],
+    options: { all: { type: 'boolean', description: 'include deleted versions' } },
+    examples: ['assets versions datasets/pbmc3k --all'],
+  },
+  {
+    name: 'find',
+    summary: 'search the catalogue',
+    args: '',
+    positionals: [0, 0],
+    options: {
+      where: {
+        type: 'string',
+        multiple: true,
+        value: 'cond',
+        description: 'metadata condition; repeatable, all must hold (see below)',
+      },
+      kind: { type: 'string', multiple: true, value: 'K', description: 'only this kind; repeatable' },
+      tag: { type: 'string', value: 'T', description: 'only versions carrying this tag' },
+      text: { type: 'string', value: 'S', description: 'case-insensitive text in the key or description' },
+      prefix: { type: 'string', value: 'P', description: 'only keys starting with P (datasets/)' },
+      limit: { type: 'string', value: 'N', description: 'at most N results (1-1000, default 100)' },
+      sort: { type: 'string', value: 'field[:asc|desc]', description: 'createdAt, key, version, size or metadata.<path>' },
+      cursor: { type: 'string', value: 'C', description: 'the next page, from the previous page\'s cursor' },
+      'all-versions': { type: 'boolean', description: 'every version, not only the latest of each key' },
+    },
+    details: [
+      'Conditions (no quoting needed; a.b is a nested field):',
+      '  field=v  field!=v  field>v  field>=v  field<v  field<=v',
+      '  field in a,b,c   field exists   field !exists   field contains v',
+      'Values that read as numbers are numbers; true, false and null are literals;',
+      'anything else is a string ("quotes" force a string). Dates compare as ISO times.',
+    ].join('\n'),
+    examples: ["assets find --kind dataset --where 'organism=human' --where 'n_cells>=1000' --sort metadata.n_cells:desc"],
+  },
+  {
+    name: 'ls',
+    summary: 'list the latest version of every asset, or of those under a prefix',
+    args: '[<prefix>]',
+    positionals: [0, 1],
+    options: {
+      kind: { type: 'string', multiple: true, value: 'K', description: 'only this kind; repeatable' },
+      limit: { type: 'string', value: 'N', description: 'at most N results (1-1000, default 100)' },
+      cursor: { type: 'string', value: 'C', description: 'the next page' },
+    },
+    examples: ['assets ls datasets/'],
+  },
+  {
+    name: 'tag',
+    summary: 'point a tag at a version (default latest), or remove it with --rm',
+    args: '<key> <tag> [<version>]',
+    positionals: [2, 3],
+    options: { rm: { type: 'boolean', description: 'remove the tag instead' } },
+    examples: ['assets tag datasets/pbmc3k production 1.0.0', 'assets tag --rm datasets/pbmc3k production'],
+  },
+  {
+    name: 'annotate',
+    summary: 'add a note to a version (default latest)',
+    args: `${REF} <text…>`,
+    positionals: [2, Number.POSITIVE_INFINITY],
+    options: {},
+    examples: ['assets annotate datasets/pbmc3k@1.0.0 "cell types re-checked by the curation team"'],
+  },
+  {
+    name: 'annotations',
+    summary: 'list the notes of an asset (every version, or one)',
+    args: REF,
+    positionals: [1, 1],
+    options: {},
+    examples: ['assets annotations datasets/pbmc3k'],
+  },
+  {
+    name: 'acl show',
+    summary: 'show who may read, write and administer a version',
+    args: REF,
+    positionals: [1, 1],
+    options: {},
+    examples: ['assets acl show datasets/pbmc3k'],
+  },
+  {
+    name: 'acl grant',
+    summary: 'give a principal read, write or admin access (every version unless --version)',
+    args: '<key> <read|write|admin> <principal>',
+    positionals: [3, 3],
+    options: { version: { type: 'string', value: 'V', description: 'only this version' } },
+    details: 'A principal is user:<name>, group:<name>, role:<name> or * (everyone); a bare name means user:<name>.',
+    examples: ['assets acl grant datasets/pbmc3k read group:lab', 'assets acl grant datasets/pbmc3k write bob --version 1.0.0'],
+  },
+  {
+    name: 'acl revoke',
+    summary: 'take back access given with grant (every version unless --version)',
+    args: '<key> <read|write|admin> <principal>',
+    positionals: [3, 3],
+    options: { version: { type: 'string', value: 'V', description: 'only this version' } },
+    details: 'A principal is user:<name>, group:<name>, role:<name> or * (everyone); a bare name means user:<name>.',
+    examples: ["assets acl revoke datasets/pbmc3k read '*'"],
+  },
+  {
+    name: 'lineage',
+    summary: 'show what a version came from and what came from it',
+    args: REF,
+    positionals: [1, 1],
+    options: {
+      up: { type: 'boolean', description: 'only what it came from' },
+      down: { type: 'boolean', description: 'only what came from it' },
+      depth: { type: 'string', value: 'N', description: 'follow links N steps (1-100, default 10)' },
+    },
+    examples: ['assets lineage outputs/run-42 --up'],
+  },
+  {
+    name: 'rm',
+    summary: 'delete a version (soft: it stays in the audit trail and its number is never reused)',
+    args: '<key>@<version>',
+    positionals: [1, 1],
+    options: {},
+    examples: ['assets rm datasets/pbmc3k@1.0.1'],
+  },
+  {
+    name: 'verify',
+    summary: 're-read stored content against its digests (exit 1 on any problem)',
+    args: '[<key>]',
+    positionals: [0, 1],
+    options: { shallow: { type: 'boolean', description: 'only check that each object exists with the right size' } },
+    examples: ['assets verify', 'assets verify datasets/pbmc3k --shallow'],
+  },
+  {
+    name: 'gc',
+    summary: 'remove unreferenced content and expired versions (admin role)',
+    args: '',
+    positionals: [0, 0],
+    options: {
+      'dry-run': { type: 'boolean', description: 'list what would go, remove nothing' },
+      grace: { type: 'string', value: 'seconds', description: 'keep objects younger than this (default 3600)' },
+    },
+    examples: ['assets gc --dry-run'],
+  },
+  {
+    name: 'cache ls',
+    summary: 'list the entries of the local cache',
+    args: '',
+    positionals: [0, 0],
+    options: {},
+  },
+  {
+    name: 'cache prune',
+    summary: 'evict least recently used entries (and expired ones)',
+    args: '',
+    positionals: [0, 0],
+    options: { 'max-bytes': { type: 'string', value: 'N', description: 'keep at most N bytes (default: the configured maximum)' } },
+    examples: ['assets cache prune --max-bytes 50000000000'],
+  },
+  { name: 'cache clear', summary: 'remove every cache entry', args: '', positionals: [0, 0], options: {} },
+  { name: 'cache verify', summary: 're-hash cache entries and drop damaged ones', args: '', positionals: [0, 0], options: {} },
+  {
+    name: 'config show',
+    summary: 'the resolved configuration (secrets redacted) and where each part came from',
+    args: '',
+    positionals: [0, 0],
+    options: {},
+  },
+  {
+    name: 'config check',
+    summary: 'check the configuration and its plugins; exit 1 listing every problem',
+    args: '',
+    positionals: [0, 0],
+    options: {},
+  },
+  {
+    name: 'plugins',
+    summary: 'built-in plugins, which are installed and which the config selects',
+    args: '',
+    positionals: [0, 0],
+    options: {},
+  },
+  {
+    name: 'audit',
+    summary: 'the audit trail of one asset (admin on it) or of everything (admin role)',
+    args: '[<key>]',
+    positionals: [0, 1],
+    options: { limit: { type: 'string', value: 'N', description: 'at most N entries' } },
+    examples: ['assets audit datasets/pbmc3k --limit 20'],
+  },
+  {
+    name: 'help',
+    summary: 'show help for a command',
+    args: '[<command>]',
+    positionals: [0, 2],
+    options: {},
+  },
+]
+
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(COMMAND_LIST.map((c) => [c.name, c]))
+
+/** Verbs with sub-commands (`acl grant`), and their summary in the general help. */
+export const GROUPS: Record<string, string> = {
+  acl: 'show, grant or revoke access to an asset',
+  cache: 'ls, prune, clear or verify the local cache',
+  config: 'show the resolved configuration, or check it',
+}

@@ -1,0 +1,11 @@
+import { parseRef } from '../asset-ref.js'
+import type { CommandContext } from '../context.js'
+import { withManager } from '../open-manager.js'
+import { recordFields } from '../record-view.js'
+
+export async function info(ctx: CommandContext): Promise<number> {
+  const { key, ref = 'latest' } = parseRef(ctx.positionals[0]!)
+  const record = await withManager(ctx.globals, (manager) => manager.getMetadata(key, ref))
+  ctx.out.result(record, () => recordFields(record))
+  return 0
+}

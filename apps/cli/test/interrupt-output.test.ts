@@ -1,0 +1,98 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, collect, expectFailure, Sandbox } from './fixtures/cli.js'
+
+let s: Sandbox
+const BIG_MIB = 200
+const hasScript = spawnSync('script', ['--version']).status === 0
+
+async function writeBigFile(path: string, mib: number): Promise<void> {
+  const block = randomBytes(1 << 20)
+  const out = createWriteStream(path)
+  for (let i = 0; i < mib; i++) {
+    // A different first byte per MiB, so the file is not one block repeated.
+    block[0] = i & 0xff
+    if (!out.write(Buffer.from(block))) await new Promise<void>((r) => out.once('drain', () => r()))
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+}
+
+async function stagingFiles(): Promise<string[]> {
+  return readdir(join(s.home, 'storage', 'staging')).catch(() => [])
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+beforeAll(async () => {
+  s = await Sandbox.create('interrupt')
+  await writeBigFile(s.path('big.bin'), BIG_MIB)
+})
+afterAll(() => s.cleanup())
+
+describe('Ctrl-C and progress', () => {
+  it('SIGINT during a large put exits 130, registers nothing and leaves no staging file; a rerun succeeds', async () => {
+    const child = s.spawn(['put', 'big/file', 'big.bin'])
+    const done = collect(child)
+    // The upload has begun once its staging file exists: interrupt it then.
+    await waitFor(async () => (await stagingFiles()).length > 0, 20_000)
+    child.kill('SIGINT')
+    const r = await done
+    expect(r.code).toBe(130)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^interrupted: /)
+    expect(await stagingFiles()).toEqual([])
+    expectFailure(await s.run(['versions', 'big/file']), 'ASSET_NOT_FOUND')
+
+    // Not a terminal, so no progress output even without --quiet, however soon a bar may start.
+    const again = await s.run(['put', 'big/file', 'big.bin'], { env: { ASSETS_PROGRESS_DELAY_MS: '0' } })
+    expect(again.code).toBe(0)
+    expect(again.stderr).toBe('')
+    expect(again.stdout).toMatch(/^stored big\/file@1\.0\.0 {2}other {2}200 MiB /)
+  })
+
+  it.skipIf(!hasScript)('on a terminal a put draws a progress bar on stderr, and none with --quiet', async () => {
+    const env = { ASSETS_PROGRESS_DELAY_MS: '0' }
+    const onTty = (args: string) =>
+      collect(spawn('script', ['-qec', `"${process.execPath}" "${BIN}" ${args}`, '/dev/null'], { cwd: s.work, env: s.env(env), stdio: ['ignore', 'pipe', 'pipe'] }))
+    const drawn = await onTty('put tty/one big.bin')
+    expect(drawn.stdout).toMatch(/\rput tty\/one {2}\[[#-]{20}\] +\d+%/)
+    expect(drawn.stdout).toContain('\r\x1b[Kstored tty/one@1.0.0 ')
+    const quiet = await onTty('put tty/two big.bin --quiet')
+    expect(quiet.stdout).not.toContain('[')
+    expect(quiet.stdout).toMatch(/^stored tty\/two@1\.0\.0 /)
+  })
+
+  it('cat into a reader that stops early (| head) ends quietly', async () => {
+    const child = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" cat big/file | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`], {
+      cwd: s.work,
+      env: s.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const r = await collect(child)
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('0\n')
+  })
+})
+
+describe('failures', () => {
+  it('a failure is reported by its code without a stack trace, and with one under --debug', async () => {
+    await writeFile(s.path('small.txt'), 'small\n')
+    await writeFile(s.path('a-file'), 'not a folder\n')
+    await s.json(['put', 'small/one', 'small.txt'])
+    const r = await s.run(['get', 'small/one', '--out', 'a-file/inside/copy.txt'])
+    expectFailure(r, 'INVALID_INPUT')
+    expect(r.stderr).toContain('not a folder')
+    const debug = await s.run(['get', 'small/one', '--out', 'a-file/inside/copy.txt', '--debug'])
+    expect(debug.stderr).toMatch(/^error INVALID_INPUT: [^\n]*\n\w*Error: [^\n]*\n\s+at /)
+  })
+})
