@@ -1,0 +1,177 @@
+import { BackendUnavailableError } from '@assets/core'
+import { MIGRATION_LOCK_SPACE } from './key-lock.js'
+import type { Lane } from './connection-lanes.js'
+import type { Queryable } from './postgres-client.js'
+import { run } from './sql-params.js'
+import type { Tables } from './tables.js'
+import { transaction } from './transaction.js'
+
+export interface Migration {
+  version: number
+  name: string
+  /** Runs with search_path set to the registry's schema, so names are unqualified. */
+  sql: string
+}
+
+/**
+ * Ordered and append-only: a published migration is never edited, a change is a new one.
+ * Plain CREATE (no IF NOT EXISTS) on purpose, so a migration that somehow ran twice fails
+ * loudly instead of silently diverging. Every text column that is compared or sorted uses the
+ * "C" collation: byte order, as SQLite compares, whatever the database's default locale.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'catalogue',
+    sql: `
+      CREATE TABLE versions (
+        key text COLLATE "C" NOT NULL,
+        version text COLLATE "C" NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        type text COLLATE "C" NOT NULL CHECK (type IN ('file', 'folder')),
+        digest text COLLATE "C" NOT NULL,
+        size bigint NOT NULL,
+        file_count bigint NOT NULL,
+        location text COLLATE "C" NOT NULL,
+        description text,
+        -- Queried (containment, jsonpath); metadata_json keeps the document as written.
+        metadata jsonb NOT NULL,
+        metadata_json json NOT NULL,
+        -- Derived at registration, keyed by dotted path: SQLite's reading of date strings, and
+        -- the JSON text of arrays and objects, for range operators and sorting.
+        metadata_dates jsonb NOT NULL,
+        metadata_json_texts jsonb NOT NULL,
+        key_folded text NOT NULL,
+        description_folded text NOT NULL,
+        provenance json,
+        specs json,
+        declarative_schema json,
+        relationships json NOT NULL,
+        acl jsonb NOT NULL,
+        created_by text NOT NULL,
+        created_at text COLLATE "C" NOT NULL,
+        deleted_at text COLLATE "C",
+        deleted_by text,
+        expires_at text COLLATE "C",
+        is_latest boolean NOT NULL DEFAULT FALSE,
+        is_head boolean NOT NULL DEFAULT FALSE,
+        v_major bigint NOT NULL,
+        v_minor bigint NOT NULL,
+        v_patch bigint NOT NULL,
+        v_prerelease text COLLATE "C",
+        PRIMARY KEY (key, version)
+      );
+      CREATE UNIQUE INDEX versions_one_latest ON versions (key) WHERE is_latest;
+      CREATE UNIQUE INDEX versions_one_head ON versions (key) WHERE is_head;
+      CREATE INDEX versions_latest_created ON versions (created_at) WHERE is_latest;
+      CREATE INDEX versions_created ON versions (created_at);
+      CREATE INDEX versions_kind ON versions (kind) WHERE is_latest;
+      CREATE INDEX versions_digest ON versions (digest);
+      CREATE INDEX versions_location ON versions (location, type);
+      CREATE INDEX versions_expires ON versions (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX versions_metadata ON versions USING gin (metadata jsonb_path_ops);
+
+      CREATE TABLE tags (
+        key text COLLATE "C" NOT NULL,
+        tag text COLLATE "C" NOT NULL,
+        version text COLLATE "C" NOT NULL,
+        PRIMARY KEY (key, tag),
+        FOREIGN KEY (key, version) REFERENCES versions (key, version) ON DELETE CASCADE
+      );
+      CREATE INDEX tags_version ON tags (key, version);
+      CREATE INDEX tags_tag ON tags (tag);
+
+      CREATE TABLE relationships (
+        from_key text COLLATE "C" NOT NULL,
+        from_version text COLLATE "C" NOT NULL,
+        relation text COLLATE "C" NOT NULL,
+        to_key text COLLATE "C" NOT NULL,
+        to_version text COLLATE "C" NOT NULL,
+        PRIMARY KEY (from_key, from_version, relation, to_key, to_version),
+        FOREIGN KEY (from_key, from_version) REFERENCES versions (key, version) ON DELETE CASCADE
+      );
+      CREATE INDEX relationships_to ON relationships (to_key, to_version);
+
+      CREATE TABLE annotations (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        key text COLLATE "C" NOT NULL,
+        version text COLLATE "C" NOT NULL,
+        text text NOT NULL,
+        user_name text NOT NULL,
+        created_at text COLLATE "C" NOT NULL,
+        FOREIGN KEY (key, version) REFERENCES versions (key, version) ON DELETE CASCADE
+      );
+      CREATE INDEX annotations_version ON annotations (key, version);
+
+      CREATE TABLE audit (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at text NOT NULL,
+        actor text NOT NULL,
+        action text COLLATE "C" NOT NULL,
+        key text COLLATE "C",
+        version text COLLATE "C",
+        details json
+      );
+      CREATE INDEX audit_key ON audit (key, id);
+      CREATE INDEX audit_action ON audit (action, id);
+    `,
+  },
+]
+
+/**
+ * Brings the schema up to date and returns the versions it applied. A schema that is current
+ * costs one read and takes no lock. Otherwise the work happens in one transaction holding an
+ * advisory lock: workers that start together on a new database queue on it, and every one
+ * after the first finds nothing left to do. A schema migrated by a newer release of this
+ * plugin is refused rather than written to.
+ */
+export async function migrate(lane: Lane, tables: Tables, target: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const latestKnown = migrations.at(-1)?.version ?? 0
+  const current = await currentVersion(lane.sql, tables)
+  checkNotNewer(current, latestKnown, tables, target)
+  if (current === latestKnown) return []
+  return await transaction(lane, {}, async (tx) => {
+    await run(tx, 'SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', [MIGRATION_LOCK_SPACE, tables.schemaName])
+    const [encoding] = await run<{ server_encoding: string }>(tx, 'SHOW server_encoding')
+    // Keys, tags and the key-prefix range rely on UTF-8 byte order, as in SQLite.
+    if (encoding?.server_encoding !== 'UTF8') {
+      throw new BackendUnavailableError('postgres', `the database ${target} uses ${encoding?.server_encoding} encoding; the registry needs UTF8`)
+    }
+    const [exists] = await run<{ found: boolean }>(tx, 'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS found', [tables.schemaName])
+    // Only when missing: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege.
+    if (!exists?.found) await run(tx, `CREATE SCHEMA ${tables.schema}`, [], false)
+    await run(tx, `SET LOCAL search_path TO ${tables.schema}`, [], false)
+    await run(
+      tx,
+      `CREATE TABLE IF NOT EXISTS ${tables.schemaVersion} (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)`,
+      [],
+      false,
+    )
+    const locked = await currentVersion(tx, tables)
+    checkNotNewer(locked, latestKnown, tables, target)
+    const applied: number[] = []
+    for (const m of migrations) {
+      if (m.version <= locked) continue
+      await tx.unsafe(m.sql)
+      await run(tx, `INSERT INTO ${tables.schemaVersion} (version, name, applied_at) VALUES ($1, $2, $3)`, [m.version, m.name, new Date().toISOString()], false)
+      applied.push(m.version)
+    }
+    return applied
+  })
+}
+
+async function currentVersion(db: Queryable, tables: Tables): Promise<number> {
+  const [table] = await run<{ found: string | null }>(db, 'SELECT to_regclass($1)::text AS found', [tables.schemaVersion], false)
+  if (!table?.found) return 0
+  const [row] = await run<{ v: number }>(db, `SELECT coalesce(max(version), 0) AS v FROM ${tables.schemaVersion}`, [], false)
+  return row?.v ?? 0
+}
+
+function checkNotNewer(current: number, latestKnown: number, tables: Tables, target: string): void {
+  if (current > latestKnown) {
+    throw new BackendUnavailableError(
+      'postgres',
+      `the schema ${tables.schema} on ${target} is version ${current}, newer than this plugin knows (${latestKnown}): upgrade @assets/registry-postgres`,
+    )
+  }
+}

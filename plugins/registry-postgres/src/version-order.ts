@@ -1,0 +1,38 @@
+import { parseVersion } from '@assets/core'
+
+export interface VersionColumns {
+  v_major: number
+  v_minor: number
+  v_patch: number
+  /** NULL for a release; otherwise a string whose byte order is semver's prerelease order. */
+  v_prerelease: string | null
+}
+
+/**
+ * The same encoding as the SQLite registry, compared with the "C" collation (byte order):
+ * numeric identifiers become `0` + two-digit length + digits (shorter numbers first, numbers
+ * before words), words become `1` + the word, and `!` joins them because it sorts below every
+ * character an identifier may hold, so a shorter list sorts first.
+ */
+export function versionColumns(version: string): VersionColumns {
+  const v = parseVersion(version)
+  const prerelease = v.prerelease.map((p) => (typeof p === 'number' ? `0${String(p).length.toString().padStart(2, '0')}${p}` : `1${p}`))
+  return {
+    v_major: v.major,
+    v_minor: v.minor,
+    v_patch: v.patch,
+    v_prerelease: prerelease.length === 0 ? null : prerelease.join('!'),
+  }
+}
+
+/** ORDER BY terms for semver precedence on the `v_*` columns of table alias `t`. */
+export function versionOrderSql(t: string, order: 'ASC' | 'DESC'): string {
+  return [
+    `${t}.v_major ${order}`,
+    `${t}.v_minor ${order}`,
+    `${t}.v_patch ${order}`,
+    // A release sorts above its prereleases.
+    `(${t}.v_prerelease IS NULL) ${order}`,
+    `${t}.v_prerelease ${order}`,
+  ].join(', ')
+}
