@@ -29,3 +29,5 @@ export { actorFor, createAssetManager, type CreateAssetManagerOptions } from './
 // Plugins declare their options with core's own copy of typebox, so that schemas and checks agree.
 export { type Static, type TSchema, Type } from '@sinclair/typebox'
 export { Value } from '@sinclair/typebox/value'
+export { isoTime, nonEmpty, normalizeRecord } from './record-checks.js'
+export { type VersionColumns, versionColumns, versionOrderSql } from './version-columns.js'

@@ -21,6 +21,9 @@ import {
   VersionConflictError,
   validateKey,
   validateTag,
+  isoTime,
+  nonEmpty,
+  normalizeRecord,
 } from '@assets/core'
 import { AUDIT_ACTIONS, appendAudit, readAudit } from './audit-log.js'
 import { refreshLatest } from './latest-flags.js'
@@ -29,7 +32,7 @@ import { storable } from './metadata-path.js'
 import type { Queryable } from './postgres-client.js'
 import type { PostgresRegistryOptions } from './postgres-options.js'
 import { compileToSql } from './query-compiler.js'
-import { insertVersionParams, insertVersionSql, isoTime, nonEmpty, normalizeRecord, RECORD_COLUMNS, rowToRecord, type VersionRow } from './record-row.js'
+import { insertVersionParams, insertVersionSql, RECORD_COLUMNS, rowToRecord, type VersionRow } from './record-row.js'
 import { RegistryDatabase } from './registry-database.js'
 import { run } from './sql-params.js'
 import type { Tables } from './tables.js'

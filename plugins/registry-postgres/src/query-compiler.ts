@@ -5,7 +5,7 @@ import { RECORD_COLUMNS } from './record-row.js'
 import { NOW, sqliteDateText } from './sqlite-date-text.js'
 import { SqlParams, type SqlValue } from './sql-params.js'
 import type { Tables } from './tables.js'
-import { versionOrderSql } from './version-order.js'
+import { versionOrderSql } from '@assets/core'
 
 // Above every character a key may hold, so `[prefix, prefix + MAX_CHAR)` is exactly the keys
 // under the prefix, as an index-friendly, case-sensitive range in the "C" collation.

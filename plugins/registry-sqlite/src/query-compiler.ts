@@ -1,7 +1,7 @@
 import { type CompiledQuery, type FieldClause, InvalidQueryError, type ReadScope, type Scalar } from '@assets/core'
 import { readableSql } from './access-sql.js'
 import { type SqlFragment, joinFragments } from './sql-fragment.js'
-import { versionOrderSql } from './version-order.js'
+import { versionOrderSql } from '@assets/core'
 
 // The same rule core's compileQuery applies; checked again because a CompiledQuery can be
 // built by hand, and these segments end up inside a JSON path.

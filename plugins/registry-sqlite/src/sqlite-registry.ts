@@ -22,6 +22,9 @@ import {
   VersionConflictError,
   validateKey,
   validateTag,
+  isoTime,
+  nonEmpty,
+  normalizeRecord,
 } from '@assets/core'
 import type BetterSqlite3 from 'better-sqlite3'
 import { AUDIT_ACTIONS, appendAudit, readAudit } from './audit-log.js'
@@ -29,7 +32,7 @@ import { refreshLatest } from './latest-flags.js'
 import { walkLineage } from './lineage.js'
 import { openDatabase, wrapSqliteError } from './open-database.js'
 import { compileToSql } from './query-compiler.js'
-import { isoTime, nonEmpty, normalizeRecord, recordToRow, rowToRecord, type VersionRow } from './record-row.js'
+import { recordToRow, rowToRecord, type VersionRow } from './record-row.js'
 import type { SqlValue } from './sql-fragment.js'
 import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteRegistryOptions } from './sqlite-options.js'
 

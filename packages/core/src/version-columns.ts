@@ -1,4 +1,7 @@
-import { parseVersion } from '@assets/core'
+import { parseVersion } from './semver.js'
+
+// How SQL registries store versions so that ORDER BY gives semver precedence: shared so that
+// every registry sorts the same way.
 
 export interface VersionColumns {
   v_major: number
@@ -9,14 +12,16 @@ export interface VersionColumns {
 }
 
 /**
- * The same encoding as the SQLite registry, compared with the "C" collation (byte order):
- * numeric identifiers become `0` + two-digit length + digits (shorter numbers first, numbers
- * before words), words become `1` + the word, and `!` joins them because it sorts below every
+ * Encodes a prerelease so that binary text order (SQLite's, PostgreSQL's "C" collation) equals semver precedence: numeric
+ * identifiers become `0` + two-digit length + digits (shorter numbers first, numbers before
+ * words), words become `1` + the word, and `!` joins them because it sorts below every
  * character an identifier may hold, so a shorter list sorts first.
  */
 export function versionColumns(version: string): VersionColumns {
   const v = parseVersion(version)
-  const prerelease = v.prerelease.map((p) => (typeof p === 'number' ? `0${String(p).length.toString().padStart(2, '0')}${p}` : `1${p}`))
+  const prerelease = v.prerelease.map((p) =>
+    typeof p === 'number' ? `0${String(p).length.toString().padStart(2, '0')}${p}` : `1${p}`,
+  )
   return {
     v_major: v.major,
     v_minor: v.minor,
