@@ -15,6 +15,7 @@ import Database from 'better-sqlite3'
 import postgres from 'postgres'
 
 const N = Number(process.env.BENCH_ASSETS ?? 100_000)
+const ONLY = process.env.BENCH_REGISTRIES?.split(',') // e.g. sqlite, or postgres; default both
 const Q = Number(process.env.BENCH_QUERIES ?? 200)
 const ORGANISMS = ['human', 'mouse', 'zebrafish', 'fly', 'yeast']
 const TISSUES = Array.from({ length: 20 }, (_, i) => (i === 0 ? 'blood' : `tissue-${i}`))
@@ -71,56 +72,60 @@ const scope = { principals: principalsOf(actor), superuser: false }
 const principals = ['*', ...principalsOf(actor).filter((p) => p !== '*')]
 console.log(`machine: 2 cores, node ${process.version}; ${N} assets; query ${JSON.stringify(where)} as ${actor.user} (group lab), limit 100`)
 
-// SQLite
-const dir = mkdtempSync(join(tmpdir(), 'assets-bench-registry-'))
-try {
-  const sqlite = createSqliteRegistry({ path: join(dir, 'registry.db') })
-  const rate = await load(sqlite)
-  const ours = await timed(async () => (await sqlite.query(query, scope)).items.length)
-  const db = new Database(join(dir, 'registry.db'), { readonly: true })
-  const hand = db.prepare(`
-    SELECT v.* FROM versions v
-    WHERE v.is_latest = 1
-      AND json_type(v.metadata, '$.organism') = 'text' AND json_extract(v.metadata, '$.organism') = ?
-      AND json_type(v.metadata, '$.tissue') = 'text' AND json_extract(v.metadata, '$.tissue') = ?
-      AND (json_extract(v.acl, '$.owner') IN (SELECT value FROM json_each(?))
-        OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.read') a, json_each(?) p WHERE a.value = p.value)
-        OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.write') a, json_each(?) p WHERE a.value = p.value)
-        OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.admin') a, json_each(?) p WHERE a.value = p.value))
-    ORDER BY v.created_at DESC LIMIT 101`)
-  const p = JSON.stringify(principals)
-  const handTimes = await timed(async () => hand.all(where.organism, where.tissue, p, p, p, p).length - 1)
-  db.close()
-  await sqlite.close()
-  report('sqlite', rate, ours, handTimes)
-} finally {
-  rmSync(dir, { recursive: true, force: true })
+async function benchSqlite() {
+  const dir = mkdtempSync(join(tmpdir(), 'assets-bench-registry-'))
+  try {
+    const sqlite = createSqliteRegistry({ path: join(dir, 'registry.db') })
+    const rate = await load(sqlite)
+    const ours = await timed(async () => (await sqlite.query(query, scope)).items.length)
+    const db = new Database(join(dir, 'registry.db'), { readonly: true })
+    const hand = db.prepare(`
+      SELECT v.* FROM versions v
+      WHERE v.is_latest = 1
+        AND json_extract(v.metadata, '$.organism') = ? AND json_extract(v.metadata, '$.tissue') = ?
+        AND (json_extract(v.acl, '$.owner') IN (SELECT value FROM json_each(?))
+          OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.read') a, json_each(?) p WHERE a.value = p.value)
+          OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.write') a, json_each(?) p WHERE a.value = p.value)
+          OR EXISTS (SELECT 1 FROM json_each(v.acl, '$.admin') a, json_each(?) p WHERE a.value = p.value))
+      ORDER BY v.created_at DESC LIMIT 101`)
+    const p = JSON.stringify(principals)
+    const handTimes = await timed(async () => hand.all(where.organism, where.tissue, p, p, p, p).length - 1)
+    db.close()
+    await sqlite.close()
+    report('sqlite', rate, ours, handTimes)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
-// PostgreSQL
-const admin = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', onnotice: () => {} }
-const database = `assets_bench_${randomBytes(4).toString('hex')}`
-const root = postgres({ ...admin, max: 1 })
-await root.unsafe(`CREATE DATABASE ${database}`)
-try {
-  const pg = createPostgresRegistry({ host: admin.host, port: admin.port, user: admin.user, database })
-  const rate = await load(pg)
-  const sql = postgres({ ...admin, database, max: 1 })
-  await sql`ANALYZE versions`
-  const ours = await timed(async () => (await pg.query(query, scope)).items.length)
-  const handTimes = await timed(async () => {
-    const rows = await sql`
-      SELECT * FROM versions v
-      WHERE v.is_latest AND v.metadata @> ${sql.json(where)}
-        AND ((v.acl ->> 'owner') = ANY(${principals}) OR (v.acl -> 'read') ?| ${principals}
-          OR (v.acl -> 'write') ?| ${principals} OR (v.acl -> 'admin') ?| ${principals})
-      ORDER BY v.created_at DESC LIMIT 101`
-    return rows.length - 1
-  })
-  await sql.end()
-  await pg.close()
-  report('postgres', rate, ours, handTimes)
-} finally {
-  await root.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
-  await root.end()
+async function benchPostgres() {
+  const admin = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', onnotice: () => {} }
+  const database = `assets_bench_${randomBytes(4).toString('hex')}`
+  const root = postgres({ ...admin, max: 1 })
+  await root.unsafe(`CREATE DATABASE ${database}`)
+  try {
+    const pg = createPostgresRegistry({ host: admin.host, port: admin.port, user: admin.user, database })
+    const rate = await load(pg)
+    const sql = postgres({ ...admin, database, max: 1 })
+    await sql`ANALYZE versions`
+    const ours = await timed(async () => (await pg.query(query, scope)).items.length)
+    const handTimes = await timed(async () => {
+      const rows = await sql`
+        SELECT * FROM versions v
+        WHERE v.is_latest AND v.metadata @> ${sql.json(where)}
+          AND ((v.acl ->> 'owner') = ANY(${principals}) OR (v.acl -> 'read') ?| ${principals}
+            OR (v.acl -> 'write') ?| ${principals} OR (v.acl -> 'admin') ?| ${principals})
+        ORDER BY v.created_at DESC LIMIT 101`
+      return rows.length - 1
+    })
+    await sql.end()
+    await pg.close()
+    report('postgres', rate, ours, handTimes)
+  } finally {
+    await root.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    await root.end()
+  }
 }
+
+if (!ONLY || ONLY.includes('sqlite')) await benchSqlite()
+if (!ONLY || ONLY.includes('postgres')) await benchPostgres()

@@ -4,7 +4,7 @@ import { createPostgresRegistry, MIGRATIONS } from '../src/index.js'
 import { KEY_LOCK_SPACE, keyLockName } from '../src/key-lock.js'
 import { runInProcesses } from './fixtures/child-processes.js'
 import { adminConnection, freshSchema, registryOptions } from './fixtures/database.js'
-import { fileRecord } from './fixtures/records.js'
+import { makeRecord as fileRecord } from '@assets/testkit'
 
 const admin = adminConnection()
 afterAll(() => admin.end())

@@ -5,7 +5,7 @@ import plugin, { createPostgresRegistry, PostgresRegistryOptionsSchema } from '.
 import { compileToSql } from '../src/query-compiler.js'
 import { tablesIn } from '../src/tables.js'
 import { adminConnection, freshSchema, registryOptions, testDatabase } from './fixtures/database.js'
-import { fileRecord } from './fixtures/records.js'
+import { makeRecord as fileRecord } from '@assets/testkit'
 
 const admin = adminConnection()
 afterAll(() => admin.end())

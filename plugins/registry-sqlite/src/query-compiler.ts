@@ -119,7 +119,8 @@ function equalsSql(path: string, value: Scalar): SqlFragment {
   if (value === null) return { sql: `coalesce(json_type(v.metadata, ?) = 'null', 0)`, params: [path] }
   if (typeof value === 'boolean') return { sql: 'coalesce(json_type(v.metadata, ?) = ?, 0)', params: [path, String(value)] }
   const type = typeof value === 'number' ? NUMERIC : `= 'text'`
-  return { sql: `coalesce(json_type(v.metadata, ?) ${type} AND json_extract(v.metadata, ?) = ?, 0)`, params: [path, path, value] }
+  // The value test first: most rows fail it, and SQLite then skips parsing the type.
+  return { sql: `coalesce(json_extract(v.metadata, ?) = ? AND json_type(v.metadata, ?) ${type}, 0)`, params: [path, value, path] }
 }
 
 const COMPARATORS = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const

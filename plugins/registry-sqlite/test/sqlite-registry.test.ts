@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import plugin, { createSqliteRegistry, MIGRATIONS, SqliteRegistryOptionsSchema } from '../src/index.js'
 import { registerFromProcesses } from './fixtures/child-processes.js'
-import { fileRecord } from './fixtures/records.js'
+import { makeRecord as fileRecord } from '@assets/testkit'
 
 const folder = mkdtempSync(join(tmpdir(), 'registry-sqlite-'))
 const freshPath = (name: string): string => join(mkdtempSync(join(folder, `${name}-`)), 'registry.db')
