@@ -3,17 +3,6 @@ import type { Queryable } from './postgres-client.js'
 import { run, SqlParams } from './sql-params.js'
 import type { Tables } from './tables.js'
 
-/** The action names every mutation writes; the conformance suite checks these exact strings. */
-export const AUDIT_ACTIONS = {
-  register: 'register',
-  setTag: 'set-tag',
-  removeTag: 'remove-tag',
-  setAccessControl: 'set-acl',
-  annotate: 'annotate',
-  softDelete: 'soft-delete',
-  purge: 'purge',
-} as const
-
 interface AuditRow {
   id: string
   at: string

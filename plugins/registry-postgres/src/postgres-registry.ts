@@ -1,4 +1,5 @@
 import {
+  AUDIT_ACTIONS,
   type AccessControl,
   type Annotation,
   type AssetRecord,
@@ -10,6 +11,7 @@ import {
   InvalidInputError,
   isVersion,
   type LineageEdge,
+  type LineageOptions,
   type MutationContext,
   NotFoundError,
   normalizeAccessControl,
@@ -25,7 +27,7 @@ import {
   nonEmpty,
   normalizeRecord,
 } from '@assets/core'
-import { AUDIT_ACTIONS, appendAudit, readAudit } from './audit-log.js'
+import { appendAudit, readAudit } from './audit-log.js'
 import { refreshLatest } from './latest-flags.js'
 import { walkLineage } from './lineage.js'
 import { storable } from './metadata-path.js'
@@ -40,8 +42,6 @@ import { transaction } from './transaction.js'
 
 const LOCATION_PAGE = 1000
 
-// Core's index exports the manager's LineageOptions under the same name as the contract's.
-type RegistryLineageOptions = Parameters<Registry['lineage']>[2]
 
 /**
  * The catalogue in PostgreSQL, shared by many workers on many machines. Every mutation runs in
@@ -245,7 +245,7 @@ export class PostgresRegistry implements Registry {
     })
   }
 
-  async lineage(key: string, version: string, options: RegistryLineageOptions): Promise<LineageEdge[]> {
+  async lineage(key: string, version: string, options: LineageOptions): Promise<LineageEdge[]> {
     validateKey(key)
     const exact = normalizeVersion(version)
     if (!['up', 'down', 'both'].includes(options.direction)) throw new InvalidInputError('lineage direction must be up, down or both')

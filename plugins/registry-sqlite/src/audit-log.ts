@@ -2,17 +2,6 @@ import { type AuditEntry, type AuditFilter, DEFAULT_QUERY_LIMIT, InvalidInputErr
 import type BetterSqlite3 from 'better-sqlite3'
 import type { SqlValue } from './sql-fragment.js'
 
-/** The action names every mutation writes; the conformance suite checks these exact strings. */
-export const AUDIT_ACTIONS = {
-  register: 'register',
-  setTag: 'set-tag',
-  removeTag: 'remove-tag',
-  setAccessControl: 'set-acl',
-  annotate: 'annotate',
-  softDelete: 'soft-delete',
-  purge: 'purge',
-} as const
-
 interface AuditRow {
   id: number
   at: string

@@ -1,4 +1,5 @@
 import {
+  AUDIT_ACTIONS,
   type AccessControl,
   type Annotation,
   type AssetRecord,
@@ -11,6 +12,7 @@ import {
   InvalidInputError,
   isVersion,
   type LineageEdge,
+  type LineageOptions,
   type MutationContext,
   NotFoundError,
   normalizeAccessControl,
@@ -27,7 +29,7 @@ import {
   normalizeRecord,
 } from '@assets/core'
 import type BetterSqlite3 from 'better-sqlite3'
-import { AUDIT_ACTIONS, appendAudit, readAudit } from './audit-log.js'
+import { appendAudit, readAudit } from './audit-log.js'
 import { refreshLatest } from './latest-flags.js'
 import { walkLineage } from './lineage.js'
 import { openDatabase, wrapSqliteError } from './open-database.js'
@@ -38,8 +40,6 @@ import { DEFAULT_BUSY_TIMEOUT_MS, type SqliteRegistryOptions } from './sqlite-op
 
 const LOCATION_PAGE = 1000
 
-// Core's index exports the manager's LineageOptions under the same name as the contract's.
-type RegistryLineageOptions = Parameters<Registry['lineage']>[2]
 
 const INSERT_VERSION = `INSERT INTO versions (
   key, version, kind, type, digest, size, file_count, location, description, metadata, provenance, specs,
@@ -212,7 +212,7 @@ export class SqliteRegistry implements Registry {
     })
   }
 
-  async lineage(key: string, version: string, options: RegistryLineageOptions): Promise<LineageEdge[]> {
+  async lineage(key: string, version: string, options: LineageOptions): Promise<LineageEdge[]> {
     validateKey(key)
     const exact = normalizeVersion(version)
     if (!['up', 'down', 'both'].includes(options.direction)) throw new InvalidInputError('lineage direction must be up, down or both')

@@ -1,5 +1,6 @@
 export type * from './cache.js'
 export type * from './registry.js'
+export { AUDIT_ACTIONS } from './registry.js'
 export type * from './storage.js'
 export type * from './validator.js'
 export { definePlugin, SPECIFICATION_VERSION } from './plugin.js'

@@ -35,6 +35,17 @@ export interface LineageOptions {
   scope: ReadScope
 }
 
+/** The action each registry mutation writes to the audit trail; the conformance suite checks them. */
+export const AUDIT_ACTIONS = {
+  register: 'register',
+  setTag: 'set-tag',
+  removeTag: 'remove-tag',
+  setAccessControl: 'set-acl',
+  annotate: 'annotate',
+  softDelete: 'soft-delete',
+  purge: 'purge',
+} as const
+
 export interface AuditFilter {
   key?: string
   action?: string
