@@ -1,0 +1,2 @@
+// Filled in by the declarative-schema work: YAML validator documents and their checker.
+export {}

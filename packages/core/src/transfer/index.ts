@@ -1,0 +1,2 @@
+export { checkEndpoint } from './endpoint.js'
+export { backoffDelay, isRetryableStatus, isTransientNetworkError, type RetryOptions, withRetry } from './retry.js'
