@@ -117,6 +117,22 @@ describe('postgres registry', () => {
     expect((error as Error).message).toMatch(/newer than this plugin knows/)
   })
 
+  it('metadata filters never wait on a GIN pending list: registrations go straight into the index', async () => {
+    const schema = freshSchema('gin')
+    const registry = createPostgresRegistry(registryOptions(schema))
+    for (let i = 0; i < 20; i++) {
+      await registry.register(fileRecord(`gin/${i}`, '1.0.0', { metadata: { organism: i % 2 ? 'human' : 'mouse' } }), actor)
+    }
+    const [index] = await admin.unsafe<Array<{ options: string[] | null }>>(
+      `SELECT c.reloptions AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'versions_metadata'`,
+      [schema],
+    )
+    expect(index?.options).toContain('fastupdate=off')
+    const found = await registry.query(compileQuery({ where: { organism: 'human' }, limit: 100 }), everyone)
+    expect(found.items).toHaveLength(10)
+    await registry.close()
+  })
+
   it('a closed registry refuses further calls', async () => {
     const registry = createPostgresRegistry(registryOptions(freshSchema('closed')))
     await registry.listTags('datasets/x')

@@ -99,6 +99,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_action ON audit (action, id);
     `,
   },
+  {
+    version: 2,
+    name: 'metadata signature',
+    // Equality filters test the signature (core's metadataSignature) from the index that also
+    // orders the latest versions, and parse the JSON of only the rows whose bits match.
+    sql: `
+      ALTER TABLE versions ADD COLUMN metadata_sig INTEGER NOT NULL DEFAULT 0;
+      UPDATE versions SET metadata_sig = assets_metadata_signature(metadata);
+      DROP INDEX versions_latest_created;
+      CREATE INDEX versions_latest_created ON versions (is_latest, created_at, metadata_sig);
+      CREATE INDEX versions_created_sig ON versions (created_at, metadata_sig);
+      DROP INDEX versions_created;
+    `,
+  },
 ]
 
 /**

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { AssetError, BackendUnavailableError } from '@assets/core'
+import { AssetError, BackendUnavailableError, metadataSignature } from '@assets/core'
 import Database from 'better-sqlite3'
 import { migrate } from './migrations.js'
 
@@ -66,5 +66,9 @@ function registerFunctions(db: Database.Database): void {
   // SQLite's lower() and LIKE fold ASCII only; descriptions are often not ASCII.
   db.function('assets_fold_case', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,
+  )
+  // Migrations fill the signature of rows written before it existed.
+  db.function('assets_metadata_signature', { deterministic: true }, (metadata: unknown) =>
+    typeof metadata === 'string' ? metadataSignature(JSON.parse(metadata)) : 0,
   )
 }

@@ -1,7 +1,7 @@
 import { type CompiledQuery, type FieldClause, InvalidQueryError, type ReadScope, type Scalar } from '@assets/core'
 import { readableSql } from './access-sql.js'
 import { type SqlFragment, joinFragments } from './sql-fragment.js'
-import { versionOrderSql } from '@assets/core'
+import { querySignature, versionOrderSql } from '@assets/core'
 
 // The same rule core's compileQuery applies; checked again because a CompiledQuery can be
 // built by hand, and these segments end up inside a JSON path.
@@ -48,7 +48,10 @@ function rowSelection(query: CompiledQuery): SqlFragment[] {
 }
 
 function filters(query: CompiledQuery, scope: ReadScope): SqlFragment[] {
-  const parts = query.clauses.map(clauseSql)
+  const signature = querySignature(query.clauses)
+  // First, so that SQLite rejects most rows from the index before reading their JSON.
+  const parts: SqlFragment[] = signature === 0 ? [] : [{ sql: '(v.metadata_sig & ?) = ?', params: [signature, signature] }]
+  parts.push(...query.clauses.map(clauseSql))
   if (query.kinds !== undefined) {
     parts.push(
       query.kinds.length === 0

@@ -4,7 +4,7 @@ import type {
   Relationship,
 } from '@assets/core'
 import type { SqlValue } from './sql-fragment.js'
-import { versionColumns } from '@assets/core'
+import { metadataSignature, versionColumns } from '@assets/core'
 
 /** A row of `versions` as better-sqlite3 returns it. */
 export interface VersionRow {
@@ -44,6 +44,7 @@ export function recordToRow(record: AssetRecord): Record<string, SqlValue> {
     location: record.location,
     description: record.description ?? null,
     metadata: JSON.stringify(record.metadata),
+    metadata_sig: metadataSignature(record.metadata),
     provenance: json(record.provenance),
     specs: json(record.specs),
     declarative_schema: json(record.declarativeSchema),

@@ -101,6 +101,31 @@ describe('sqlite registry', () => {
     await registry.close()
   })
 
+  it('upgrading a version-1 database fills the metadata signature of rows already there', async () => {
+    const path = freshPath('upgrade')
+    const old = new Database(path)
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
+    const first = MIGRATIONS[0]
+    if (first === undefined) throw new Error('no migrations')
+    old.exec(first.sql)
+    old.prepare('INSERT INTO schema_version VALUES (1, ?, ?)').run(first.name, new Date().toISOString())
+    const acl = JSON.stringify({ owner: 'user:tester', read: ['*'], write: [], admin: [] })
+    const insert = old.prepare(`INSERT INTO versions (key, version, kind, type, digest, size, file_count, location, metadata,
+      relationships, acl, created_by, created_at, is_latest, is_head, v_major, v_minor, v_patch)
+      VALUES (?, '1.0.0', 'dataset', 'file', ?, 1, 1, 'blobs/x', ?, '[]', ?, 'user:tester', ?, 1, 1, 1, 0, 0)`)
+    insert.run('old/human', sha256('a'), JSON.stringify({ organism: 'human', n: 2 }), acl, '2024-01-01T00:00:00.000Z')
+    insert.run('old/mouse', sha256('b'), JSON.stringify({ organism: 'mouse', n: 2 }), acl, '2024-01-02T00:00:00.000Z')
+    old.close()
+    const registry = createSqliteRegistry({ path })
+    const found = await registry.query(compileQuery({ where: { organism: 'human', n: 2.0 } }), everyone)
+    expect(found.items.map((r) => r.key)).toEqual(['old/human'])
+    await registry.close()
+    const db = new Database(path, { readonly: true })
+    expect(db.prepare('SELECT max(version) FROM schema_version').pluck().get()).toBe(MIGRATIONS.at(-1)?.version)
+    expect(db.prepare('SELECT count(*) FROM versions WHERE metadata_sig = 0').pluck().get()).toBe(0)
+    db.close()
+  })
+
   it('processes registering one version with different digests at once leave exactly one winner', async () => {
     const path = freshPath('race')
     const registry = createSqliteRegistry({ path })
