@@ -40,7 +40,8 @@ beforeAll(async () => {
   await writeFile(s.path('cells.csv'), DATA)
   await writeFile(s.path('cells-2.csv'), DATA_2)
   await writeFile(s.path('meta.yaml'), 'organism: human\nstats:\n  n_cells: 3\n  tissue: blood\nlabels: [t, b]\n')
-  await writeFile(s.path('spec.yaml'), 'inputs:\n  - name: counts\n    type: csv\n')
+  await writeFile(s.path('spec.yaml'), 'name: cells\nspecs:\n  - name: counts\n    modality: rna\n    semantic: EDAM:3917\n    formats: [csv]\n')
+  await writeFile(s.path('bad-spec.yaml'), 'inputs:\n  - name: counts\n    type: csv\n')
   await writeFile(s.path('schema.json'), JSON.stringify({ columns: ['cell', 'gene_a', 'gene_b'] }))
   await writeFile(s.path('provenance.yaml'), 'author: Ada\nlicense: CC-BY-4.0\ndoi: 10.1000/xyz\n')
   await mkdir(s.path('model'), { recursive: true })
@@ -69,13 +70,23 @@ describe('put', () => {
       description: 'three cells, two genes',
       metadata: { organism: 'human', n_genes: 2, batch: '007', qc: true, labels: ['t', 'b'], stats: { n_cells: 3, tissue: 'blood' } },
       provenance: { author: 'Ada', license: 'CC-BY-4.0', doi: '10.1000/xyz' },
-      specs: { inputs: [{ name: 'counts', type: 'csv' }] },
+      specs: { name: 'cells', specs: [{ name: 'counts', modality: 'rna', semantic: 'EDAM:3917', formats: ['csv'], version: '1.0.0' }] },
       declarativeSchema: { columns: ['cell', 'gene_a', 'gene_b'] },
       relationships: [],
       accessControl: { owner: me, read: ['*'], write: [], admin: [] },
       createdBy: me,
     })
     expect(Date.parse(r.createdAt)).not.toBeNaN()
+  })
+
+  it('a dataset spec is checked before anything is stored, every problem listed', async () => {
+    const r = await s.run(['put', 'datasets/bad-spec', 'cells.csv', '--kind', 'dataset', '--spec', 'bad-spec.yaml'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/VALIDATION_FAILED/)
+    expect(r.stderr).toMatch(/unknown field "inputs"/)
+    expect(r.stderr).toMatch(/"name" is required/)
+    const versions = await s.run(['versions', 'datasets/bad-spec'])
+    expect(versions.code).not.toBe(0)
   })
 
   it('putting the same bytes and fields again changes nothing', async () => {

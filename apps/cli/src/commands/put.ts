@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import type { PutOptions, PutProgress } from '@assets/core'
+import { loadSpecFile, type PutOptions, type PutProgress } from '@assets/core'
 import { flagOption, listOption, stringOption, UsageError } from '../args.js'
 import { ASSET_KIND_NAMES } from '../command-specs.js'
 import { type CommandContext, progressFor } from '../context.js'
@@ -32,11 +32,15 @@ export async function put(ctx: CommandContext): Promise<number> {
     return path === undefined ? undefined : readDataFile(path, option)
   }
   const provenancePath = stringOption(v, 'provenance')
+  const specPath = stringOption(v, 'spec')
+  // Dataset and model specs are checked (every problem at once) before anything is stored.
+  const specs =
+    specPath !== undefined && (kind === 'dataset' || kind === 'model') ? await loadSpecFile(kind, specPath) : await optional('spec')
   const options: PutOptions = {
     version: stringOption(v, 'version'),
     kind: kind as PutOptions['kind'],
     description: stringOption(v, 'description'),
-    specs: await optional('spec'),
+    specs,
     declarativeSchema: await optional('schema'),
     provenance: provenancePath === undefined ? undefined : await readDataObject(provenancePath, 'provenance'),
     relationships,
