@@ -40,6 +40,8 @@ const LOADERS: Record<string, Loader> = {
   'config check': async () => (await import('./commands/config.js')).configCheck,
   plugins: async () => (await import('./commands/plugins.js')).plugins,
   audit: async () => (await import('./commands/audit.js')).audit,
+  'check-compat': async () => (await import('./commands/check-compat.js')).checkCompat,
+  validate: async () => (await import('./commands/validate.js')).validate,
 }
 
 export interface RunOptions {

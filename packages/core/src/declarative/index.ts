@@ -1,2 +1,8 @@
-// Filled in by the declarative-schema work: YAML validator documents and their checker.
-export {}
+export { DTYPE_NAMES, dtypeMatches, isKnownDtypeName } from './dtype-match.js'
+export { type MatrixScanResult, scanMatrix } from './matrix-scan.js'
+export { checkDeclarativeSchema, type SchemaCheckOptions, type SchemaIssue } from './schema-checker.js'
+export { MAX_SCHEMA_BYTES, parseDeclarativeSchema } from './schema-document.js'
+export type * from './schema-types.js'
+export { VALIDATOR_TYPES } from './schema-types.js'
+export type * from './structure.js'
+export { type ValueFailure, ValueRuleTally } from './value-rules.js'

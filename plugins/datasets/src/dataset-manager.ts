@@ -1,0 +1,91 @@
+import { stat } from 'node:fs/promises'
+import { userInfo } from 'node:os'
+import {
+  type Actor, BaseAssetManager, InvalidInputError, type ManagerParts, type PutResult,
+} from '@assets/core'
+import { parseDatasetSpec } from './core-specs.js'
+import { parseChecksum, verifyChecksum } from './dataset-checksum.js'
+import { MODALITIES, type PutDatasetOptions } from './dataset-options.js'
+import { assertValidDataset, type DatasetReport, resolveSchema, type ValidateDatasetOptions, validateDataset } from './validate-dataset.js'
+
+export interface PutDatasetResult extends PutResult {
+  report: DatasetReport
+}
+
+/**
+ * An asset manager that knows datasets: `putDataset` validates the file or zarr store first
+ * (structure, schema, organism, checksum) and registers it only when every check passes,
+ * recording modality, organism, format and shape in metadata for `findAssets`.
+ */
+export class DatasetAssetManager extends BaseAssetManager {
+  constructor(parts: ManagerParts, actor: Actor) {
+    super(parts, actor)
+  }
+
+  override as(actor: Actor): DatasetAssetManager {
+    return new DatasetAssetManager(this.parts, actor)
+  }
+
+  /** Checks a dataset without registering it; see validateDataset. */
+  validateDataset(path: string, options: ValidateDatasetOptions = {}): Promise<DatasetReport> {
+    return validateDataset(path, options)
+  }
+
+  async putDataset(key: string, path: string, options: PutDatasetOptions): Promise<PutDatasetResult> {
+    const { modality, organism, format, schema, spec, checksum, valueChecks, metadata, provenance, ...put } = options ?? ({} as PutDatasetOptions)
+    if (!(MODALITIES as readonly string[]).includes(modality)) {
+      throw new InvalidInputError(`modality must be one of ${MODALITIES.join(', ')}, got ${JSON.stringify(modality)}`)
+    }
+    if (provenance !== undefined && (typeof provenance !== 'object' || provenance === null || Array.isArray(provenance))) {
+      throw new InvalidInputError('provenance must be an object (author, source, citations, doi …)')
+    }
+    const parsedSpec = spec === undefined ? undefined : (parseDatasetSpec(spec) as { checksum?: string })
+    // A checksum in the spec is a declaration too; the option wins when both are given.
+    const declaredText = checksum ?? parsedSpec?.checksum
+    const declared = declaredText === undefined ? undefined : parseChecksum(declaredText)
+    // Resolved once here so that the stored document is the checked one, not the caller's text.
+    const declarative = schema === undefined ? undefined : typeof schema === 'string' && !schema.includes('\n') ? schema : resolveSchema(schema).schema
+    put.onProgress?.({ phase: 'validate' })
+    const report = await validateDataset(path, { format, organism, schema: declarative, valueChecks, signal: put.signal })
+    assertValidDataset(report)
+    if (declared) {
+      const type = (await stat(path)).isDirectory() ? 'folder' : 'file'
+      await verifyChecksum(path, type, declared, put.signal)
+    }
+    const recorded = {
+      ...(metadata ?? {}),
+      modality,
+      format: report.format,
+      ...(report.organism ? { organism: report.organism.taxon, organism_name: report.organism.name } : {}),
+      ...summaryFields(report),
+      ...(report.schemaIds.length > 0 ? { schema: report.schemaIds } : {}),
+      ...(report.warnings.length > 0 ? { validation_warnings: report.warnings.map((w) => `${w.path || '(asset)'}: ${w.code}`) } : {}),
+    }
+    const result = await this.put(key, path, recorded, {
+      ...put,
+      kind: 'dataset',
+      provenance,
+      specs: parsedSpec,
+      declarativeSchema: declarative,
+    })
+    return { ...result, report }
+  }
+}
+
+function summaryFields(report: DatasetReport): Record<string, unknown> {
+  const { format: _format, ...rest } = report.summary
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined))
+}
+
+/**
+ * A DatasetAssetManager over an existing manager (same stack, same actor unless given), or
+ * over the parts of a stack (acting as `actor`, default the OS user).
+ */
+export function createDatasetManager(source: ManagerParts | BaseAssetManager, actor?: Actor): DatasetAssetManager {
+  if (source instanceof BaseAssetManager) {
+    // The base keeps its parts protected; a subclass over the same stack shares them.
+    const parts = (source as unknown as { parts: ManagerParts }).parts
+    return new DatasetAssetManager(parts, actor ?? source.actor)
+  }
+  return new DatasetAssetManager(source, actor ?? { user: userInfo().username })
+}

@@ -1,0 +1,31 @@
+import type { SchemaIssue } from '@assets/core'
+import type { DatasetSummary, StructureRun } from '../validate-dataset.js'
+import { checkAnnData } from './anndata-checks.js'
+import { h5Node } from './h5-structure.js'
+import { type H5File, openH5File, quietly } from './h5wasm-loader.js'
+import { checkSuperblock } from './hdf5-superblock.js'
+
+/** Checks an h5ad file: its HDF5 envelope, the AnnData layout, then what `run` adds. */
+export async function inspectH5ad(path: string, issues: SchemaIssue[], summary: DatasetSummary, run: StructureRun): Promise<void> {
+  const envelope = await checkSuperblock(path)
+  if (envelope.length > 0) return void issues.push(...envelope)
+  let file: H5File
+  try {
+    file = await openH5File(path)
+  } catch (error) {
+    return void issues.push({ severity: 'error', code: 'UNREADABLE_FILE', path: '', message: (error as Error).message })
+  }
+  try {
+    const anndata = await checkAnnData(file)
+    issues.push(...anndata.issues)
+    const { n_obs, n_vars, x_encoding, x_dtype, layers, obsm } = anndata.summary
+    Object.assign(summary, { n_obs, n_vars, x_encoding, x_dtype, layers, obsm })
+    const root = h5Node(file, '')
+    if (root) await run(root, ['AnnData'], anndata.dims)
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error
+    issues.push({ severity: 'error', code: 'UNREADABLE_FILE', path: '', message: `HDF5 could not read part of the file: ${(error as Error).message}` })
+  } finally {
+    quietly(() => file.close())
+  }
+}
