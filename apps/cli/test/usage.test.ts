@@ -29,6 +29,8 @@ const VERBS = [
   'config check',
   'plugins',
   'audit',
+  'check-compat',
+  'validate',
 ]
 
 let sandbox: Sandbox
