@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // One Ceph cluster (monitor, OSD, RADOS Gateway) serves every test file of the run.
+    globalSetup: ['test/fixtures/global-setup.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 })

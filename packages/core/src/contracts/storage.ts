@@ -23,6 +23,12 @@ export interface StorageObjectInfo {
   lastModified?: Date
 }
 
+/** An object this store did not write, described for registration by reference. */
+export interface ExternalObject extends StorageObjectInfo {
+  /** sha256 of the bytes, computed while reading them once. */
+  digest: ContentDigest
+}
+
 export interface UploadOptions {
   size?: number
   /** When given, the backend refuses (IntegrityError) bytes with another digest, leaving nothing at `location`. */
@@ -77,5 +83,13 @@ export interface Storage {
   /** Deleting a missing object is not an error. */
   delete(location: string): Promise<void>
   list(prefix: string): AsyncIterable<StorageObjectInfo>
+  /**
+   * Optional: describes an object at a URI the backend understands but did not write
+   * (`s3://bucket/datasets/x.h5ad`), hashing it while reading it once. `location` in the answer
+   * is what to pass to this backend later; `etag`/`versionId` let a reader notice a change.
+   */
+  describeExternal?(uri: string, options?: { signal?: AbortSignal }): Promise<ExternalObject>
+  /** Optional: aborts multipart uploads started before `olderThan` (gc calls it); returns what it aborted. */
+  abortStaleUploads?(olderThan: Date): Promise<Array<{ location: string }>>
   close(): Promise<void>
 }

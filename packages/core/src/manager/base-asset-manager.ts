@@ -80,6 +80,17 @@ export class BaseAssetManager {
     return result
   }
 
+  /**
+   * Registers an object the storage did not write (`s3://bucket/datasets/x.h5ad`) without
+   * copying it: it is hashed in one read, and its ETag / version id are recorded, so `get`,
+   * `stream` and `verify` notice when it changes underneath. gc never deletes it.
+   */
+  async putReference(key: string, uri: string, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
+    const result = await putAsset(this.parts, this.actor, key, { reference: uri }, metadata, options)
+    await this.changed(key)
+    return result
+  }
+
   /** Local path of the content (a file, or a folder for folder assets), through the cache. */
   async get(key: string, ref = 'latest', options: GetOptions = {}): Promise<string> {
     return getContent(this.parts, await this.readable(key, ref), options)

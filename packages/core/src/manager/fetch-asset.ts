@@ -10,6 +10,7 @@ import { blobLocation, type ContentDigest } from '../digest.js'
 import { IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
 import { createHash } from 'node:crypto'
 import { fetchFolder, fetchVerified, readManifest } from './content-store.js'
+import { assertReferenceUnchanged } from './external-reference.js'
 import { checkManifestPath } from './folder-manifest.js'
 import type { ManagerParts } from './manager-parts.js'
 
@@ -76,6 +77,7 @@ export function cacheKey(record: Pick<AssetRecord, 'type' | 'digest'>): string {
 export async function getContent(parts: ManagerParts, record: AssetRecord, options: GetOptions = {}): Promise<string> {
   const out = options.out
   if (out !== undefined) await checkOut(out)
+  await assertReferenceUnchanged(parts.storage, record)
   const target = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : temporaryPathFor(out)
   try {
     if (parts.cache) {
@@ -181,6 +183,7 @@ export async function streamContent(parts: ManagerParts, record: AssetRecord, op
     const folder = await parts.cache?.get(cacheKey(record))
     target = { ...entry, location: blobLocation(entry.digest), inCache: folder ? join(folder, entry.path) : undefined }
   } else {
+    await assertReferenceUnchanged(parts.storage, record)
     target = { ...record, inCache: (await parts.cache?.get(cacheKey(record))) ?? undefined }
   }
   const range = checkRange(options.start, options.end, target.size)

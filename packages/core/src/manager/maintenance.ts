@@ -7,6 +7,7 @@ import { AssetError, UnsupportedOperationError } from '../errors/index.js'
 import { compileQuery } from '../query.js'
 import { readScope } from './access-guard.js'
 import { BLOB_PREFIX, readManifest, STAGING_PREFIX } from './content-store.js'
+import { referenceProblem } from './external-reference.js'
 import type { ManagerParts } from './manager-parts.js'
 
 export interface VerifyProblem {
@@ -41,6 +42,8 @@ export interface GcReport {
   purgedVersions: Array<{ key: string; version: string }>
   removedObjects: string[]
   freedBytes: number
+  /** Multipart uploads older than the grace period that the storage aborted (backends with `abortStaleUploads`). */
+  abortedUploads?: string[]
 }
 
 async function checkObject(
@@ -64,7 +67,7 @@ async function verifyRecord(parts: ManagerParts, record: AssetRecord, options: V
   const deep = options.deep ?? true
   const problem = (location: string, message: string): VerifyProblem => ({ key: record.key, version: record.version, location, message })
   if (record.type === 'file') {
-    const message = await checkObject(parts, record.location, record, deep, options.signal)
+    const message = (await referenceProblem(parts.storage, record)) ?? (await checkObject(parts, record.location, record, deep, options.signal))
     return message ? [problem(record.location, message)] : []
   }
   let files: Awaited<ReturnType<typeof readManifest>>['files']
@@ -160,6 +163,10 @@ export async function collectGarbage(parts: ManagerParts, actor: Actor, options:
     }
     report.removedObjects.push(object.location)
     report.freedBytes += object.size
+  }
+  if (!dryRun && storage.abortStaleUploads) {
+    // Parts of crashed or abandoned uploads are invisible to list() but still stored (and billed).
+    report.abortedUploads = (await storage.abortStaleUploads(new Date(cutoff))).map((u) => u.location)
   }
   if (!dryRun) {
     await registry.recordAudit({

@@ -4,11 +4,13 @@ import { isDeepStrictEqual } from 'node:util'
 import { type AccessControl, type Actor, defaultAccessControl, normalizeAccessControl } from '../acl.js'
 import { ASSET_KINDS, type AssetKind, type AssetRecord, type Provenance, type Relationship } from '../asset-record.js'
 import type { TransferProgress } from '../atomic-file.js'
+import type { ContentDigest } from '../digest.js'
 import { InvalidInputError, NotFoundError, VersionConflictError } from '../errors/index.js'
 import { validateKey } from '../key.js'
 import { bumpPatch, compareVersions, isVersion, normalizeVersion } from '../semver.js'
 import { requirePermission } from './access-guard.js'
 import { storeFile, storeFolder } from './content-store.js'
+import { describeReference, REFERENCE_METADATA } from './external-reference.js'
 import { listFolderFiles } from './folder-manifest.js'
 import type { ManagerParts } from './manager-parts.js'
 
@@ -91,11 +93,14 @@ interface PreparedPut {
   expiresAt?: string
 }
 
+/** A local file or folder, or an object the storage did not write (registered by reference). */
+export type PutSource = string | { reference: string }
+
 async function prepare(
   parts: ManagerParts,
   actor: Actor,
   key: string,
-  source: string,
+  source: PutSource,
   metadata: unknown,
   options: PutOptions,
 ): Promise<PreparedPut> {
@@ -114,7 +119,10 @@ async function prepare(
     if (Number.isNaN(d.getTime())) throw new InvalidInputError(`expiresAt is not a date: ${String(options.expiresAt)}`)
     expiresAt = d.toISOString()
   }
-  const type = await inspectSource(source)
+  if (typeof source === 'string' && REFERENCE_METADATA in cleanMetadata) {
+    throw new InvalidInputError(`metadata field "${REFERENCE_METADATA}" is reserved for versions registered by reference`)
+  }
+  const type = typeof source === 'string' ? await inspectSource(source) : 'file'
   const versions = await parts.registry.listVersions(key, { includeDeleted: true })
   const previous = versions.find((r) => !r.deletedAt) ?? versions[0]
   if (previous) {
@@ -159,17 +167,19 @@ export async function putAsset(
   parts: ManagerParts,
   actor: Actor,
   key: string,
-  source: string,
+  source: PutSource,
   metadata: unknown,
   options: PutOptions = {},
 ): Promise<PutResult> {
   const progress = options.onProgress ?? (() => {})
   progress({ phase: 'validate' })
   const prep = await prepare(parts, actor, key, source, metadata, options)
-  for (const v of parts.validators ?? []) {
+  // A reference is only hashed, never copied here: validators, which read a local copy, do not run on it.
+  const validators = typeof source === 'string' ? (parts.validators ?? []) : []
+  for (const v of validators) {
     if (v.kinds && !v.kinds.includes(prep.kind)) continue
     await v.validate({
-      path: source,
+      path: source as string,
       type: prep.type,
       key,
       kind: prep.kind,
@@ -180,10 +190,17 @@ export async function putAsset(
   }
   progress({ phase: 'upload', bytes: 0 })
   const transfer = { signal: options.signal, onProgress: (p: TransferProgress) => progress({ phase: 'upload', ...p }) }
-  const content =
-    prep.type === 'file'
-      ? { ...(await storeFile(parts.storage, source, transfer)), fileCount: 1 }
-      : await storeFolder(parts.storage, await listFolderFiles(source), transfer)
+  let content: { digest: ContentDigest; size: number; location: string; fileCount: number }
+  let recordMetadata = prep.metadata
+  if (typeof source !== 'string') {
+    const referenced = await describeReference(parts.storage, source.reference, options.signal)
+    content = referenced
+    recordMetadata = { ...prep.metadata, [REFERENCE_METADATA]: referenced.reference }
+  } else if (prep.type === 'file') {
+    content = { ...(await storeFile(parts.storage, source, transfer)), fileCount: 1 }
+  } else {
+    content = await storeFolder(parts.storage, await listFolderFiles(source), transfer)
+  }
   options.signal?.throwIfAborted()
 
   const inherited = prep.previous?.accessControl
@@ -201,7 +218,7 @@ export async function putAsset(
     fileCount: content.fileCount,
     location: content.location,
     description: options.description,
-    metadata: prep.metadata,
+    metadata: recordMetadata,
     provenance: options.provenance,
     specs: options.specs,
     declarativeSchema: options.declarativeSchema,
@@ -230,7 +247,7 @@ export async function putAsset(
       }
       // A put that reused an existing blob can race a gc that found it unreferenced; once
       // registered, the blob must exist, so a missing one is stored again from the source.
-      if (prep.type === 'file' && !(await parts.storage.stat(content.location))) await storeFile(parts.storage, source, transfer)
+      if (typeof source === 'string' && prep.type === 'file' && !(await parts.storage.stat(content.location))) await storeFile(parts.storage, source, transfer)
       progress({ phase: 'done' })
       return { ...result.record, created: result.created }
     } catch (error) {

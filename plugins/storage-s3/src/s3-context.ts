@@ -1,0 +1,63 @@
+import type { S3Client } from '@aws-sdk/client-s3'
+import { withRetry } from '@assets/core'
+import { isRetryableS3Error, toAssetError } from './s3-errors.js'
+
+/** Counters of what crossed the wire, for progress checks, tests and benchmarks. */
+export interface TransferStats {
+  /** Request body bytes sent by successful and failed part / object uploads. */
+  bytesSent: number
+  /** Object bytes received by downloads and reads. */
+  bytesReceived: number
+  requests: number
+  retries: number
+}
+
+export interface S3Settings {
+  bucket: string
+  /** `datasets/` or `` (see normalizePrefix). */
+  prefix: string
+  partSize: number
+  concurrency: number
+  maxAttempts: number
+  retryBaseDelayMs: number
+  journalDir: string
+  warn(message: string): void
+}
+
+/** The client and settings every transfer shares, with the one way to send a request. */
+export class S3Context {
+  readonly stats: TransferStats = { bytesSent: 0, bytesReceived: 0, requests: 0, retries: 0 }
+
+  constructor(
+    readonly client: S3Client,
+    readonly settings: S3Settings,
+  ) {}
+
+  /** Runs `request` with retries (5xx, throttling, timeouts, dropped connections); errors come back as the SDK threw them. */
+  async retrying<T>(request: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withRetry(
+      async () => {
+        this.stats.requests++
+        return request()
+      },
+      {
+        attempts: this.settings.maxAttempts,
+        baseDelayMs: this.settings.retryBaseDelayMs,
+        signal,
+        retryable: isRetryableS3Error,
+        onRetry: () => {
+          this.stats.retries++
+        },
+      },
+    )
+  }
+
+  /** Like `retrying`, with the final error turned into a core error that names `what`. */
+  async call<T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await this.retrying(request, signal)
+    } catch (error) {
+      throw toAssetError(error, what)
+    }
+  }
+}
