@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { BackendUnavailableError, backoffDelay, IntegrityError, NotFoundError } from '@assets/core'
+import { isAbortError, isRetryable, networkError, statusError } from './http-failure.js'
+import type { HttpResponse, HttpTransport } from './http-transport.js'
+
+export interface RangeRead {
+  /** First byte, inclusive. */
+  start: number
+  /** Last byte, exclusive; the end of the object when absent. */
+  end?: number
+  signal?: AbortSignal
+  /** Told the object's whole size when the first answer arrives. */
+  onTotal?: (total: number) => void
+}
+
+export interface ReaderSettings {
+  retries: number
+  retryBaseDelayMs: number
+}
+
+/**
+ * Streams bytes [start, end) of the object at `url`. A connection that drops mid-body is
+ * reopened from the next missing byte with `Range` and `If-Range` (the first answer's strong
+ * ETag or Last-Modified), so a flaky link costs only the bytes in flight, and a change of the
+ * object in between is an IntegrityError instead of a file spliced from two versions. Tries
+ * without progress are limited by `retries`; each try that moved bytes resets the count.
+ */
+export async function* readObjectRange(transport: HttpTransport, settings: ReaderSettings, url: URL, what: string, read: RangeRead): AsyncGenerator<Buffer> {
+  let offset = read.start
+  let validator: string | undefined
+  let first = true
+  let stalled = 0
+  for (;;) {
+    if (read.end !== undefined && offset >= read.end) return
+    const range = offset > 0 || read.end !== undefined ? `bytes=${offset}-${read.end === undefined ? '' : read.end - 1}` : undefined
+    const headers: Record<string, string> = {}
+    if (range !== undefined) headers.range = range
+    if (range !== undefined && validator !== undefined) headers['if-range'] = validator
+    const response = await transport.sendRetrying(() => ({ method: 'GET', url, headers, signal: read.signal, followRedirects: true }))
+    if (response.url.origin === url.origin && response.url.pathname === `${url.pathname}/`) {
+      await response.body.dump()
+      throw new NotFoundError(`http: no object at ${what} (it is a folder)`)
+    }
+    const current = validatorOf(response)
+    if (response.status === 416) {
+      await response.body.dump()
+      if (!first) throw new IntegrityError(`http: ${what} changed while it was being read (it is now shorter)`)
+      // Nothing at or after `start`: an empty read, as slicing past the end of an array is.
+      const total = /\/(\d+)$/.exec(header(response, 'content-range') ?? '')?.[1]
+      if (total !== undefined) read.onTotal?.(Number(total))
+      return
+    }
+    let skip = 0
+    if (response.status === 206) {
+      const answered = parseContentRange(header(response, 'content-range'))
+      if (answered === undefined || answered.start !== offset) {
+        await response.body.dump()
+        throw new BackendUnavailableError('http', `${what}: the server answered a byte range other than the one asked for`)
+      }
+      if (first) read.onTotal?.(answered.total)
+    } else if (response.status === 200) {
+      // The whole object although a range was asked: the server has no ranges, or If-Range saw a new version.
+      if (!first && validator !== undefined && current !== validator) {
+        await response.body.dump()
+        throw new IntegrityError(`http: ${what} changed while it was being read`)
+      }
+      skip = offset
+      const length = header(response, 'content-length')
+      if (first && length !== undefined) read.onTotal?.(Number(length))
+    } else {
+      await response.body.dump()
+      throw statusError(response.status, what)
+    }
+    if (first) validator = current
+    first = false
+    let wanted = read.end === undefined ? Number.POSITIVE_INFINITY : read.end - offset
+    let progressed = false
+    try {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        let piece = chunk
+        if (skip > 0) {
+          if (piece.length <= skip) {
+            skip -= piece.length
+            continue
+          }
+          piece = piece.subarray(skip)
+          skip = 0
+        }
+        if (piece.length > wanted) piece = piece.subarray(0, wanted)
+        wanted -= piece.length
+        offset += piece.length
+        if (piece.length > 0) {
+          progressed = true
+          yield piece
+        }
+        if (wanted <= 0 && response.status === 200) break
+      }
+      return
+    } catch (error) {
+      read.signal?.throwIfAborted()
+      if (isAbortError(error) || !isRetryable(error)) throw networkError(error, what)
+      stalled = progressed ? 0 : stalled + 1
+      if (stalled > settings.retries) throw networkError(error, what)
+      if (stalled > 0) await sleep(backoffDelay(stalled, settings.retryBaseDelayMs, 10_000), undefined, { signal: read.signal })
+    }
+  }
+}
+
+export function header(response: HttpResponse, name: string): string | undefined {
+  const value = response.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** A strong ETag, else Last-Modified: what `If-Range` may carry. */
+function validatorOf(response: HttpResponse): string | undefined {
+  const etag = header(response, 'etag')
+  if (etag !== undefined && !etag.startsWith('W/')) return etag
+  return header(response, 'last-modified')
+}
+
+function parseContentRange(value: string | undefined): { start: number; end: number; total: number } | undefined {
+  const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(value?.trim() ?? '')
+  if (match === null) return undefined
+  return { start: Number(match[1]), end: Number(match[2]) + 1, total: Number(match[3]) }
+}
