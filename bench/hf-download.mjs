@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createHuggingFaceStorage } from '../plugins/storage-huggingface/dist/index.js'
+import { createHuggingFaceStorage } from '@assets/storage-huggingface'
 
 const MB = Number(process.env.BENCH_HF_MB ?? 256)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)

@@ -15,6 +15,8 @@ export { BaseAssetManager, type AssetInfo, type AssetLineageOptions, type Lineag
 export type { GetOptions, StreamOptions } from './manager/fetch-asset.js'
 export type { GcOptions, GcReport, VerifyOptions, VerifyProblem, VerifyReport } from './manager/maintenance.js'
 export type { ManagerParts, RegisteredValidator } from './manager/manager-parts.js'
+export { checkOptions, type ManagerSource, stackOf } from './manager/manager-source.js'
+export { folderDigest } from './manager/folder-manifest.js'
 export { validateTag, type PutOptions, type PutProgress, type PutResult } from './manager/put-asset.js'
 export { BLOB_PREFIX, STAGING_PREFIX } from './manager/content-store.js'
 export * from './config/index.js'

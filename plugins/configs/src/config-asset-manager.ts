@@ -14,7 +14,7 @@ import {
 } from '@assets/core'
 import { type ConfigManagerOptions, configManagerOptionsSchema, DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_CONFIG_BYTES } from './config-options.js'
 import { checkAgainstSchema } from './json-schema-check.js'
-import { checkOptions } from './manager-stack.js'
+import { checkOptions } from '@assets/core'
 import { type ConfigFormat, formatOf, type ParseLimits, parseJson, parseYaml, readConfigFile } from './parse-config.js'
 import { resolveRequires } from './resolve-requires.js'
 

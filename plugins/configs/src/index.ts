@@ -1,11 +1,11 @@
 import type { Actor } from '@assets/core'
 import { ConfigAssetManager } from './config-asset-manager.js'
 import type { ConfigManagerOptions } from './config-options.js'
-import { type ManagerSource, stackOf } from './manager-stack.js'
+import { type ManagerSource, stackOf } from '@assets/core'
 
 export { ConfigAssetManager, type ConfigPutOptions } from './config-asset-manager.js'
 export { type ConfigManagerOptions, configManagerOptionsSchema, DEFAULT_MAX_ALIAS_COUNT, DEFAULT_MAX_CONFIG_BYTES } from './config-options.js'
-export type { ManagerSource } from './manager-stack.js'
+export type { ManagerSource } from '@assets/core'
 export type { ConfigFormat } from './parse-config.js'
 export { REQUIRES_RELATION } from './resolve-requires.js'
 export { parseRange, satisfies, type VersionRange } from './version-range.js'

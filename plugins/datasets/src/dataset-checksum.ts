@@ -1,6 +1,4 @@
-import { readdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { type ContentDigest, type FolderManifest, hashFile, IntegrityError, InvalidInputError, isContentDigest, sha256 } from '@assets/core'
+import { type ContentDigest, folderDigest, hashFile, IntegrityError, InvalidInputError, isContentDigest } from '@assets/core'
 
 /** Refuses anything but `sha256:<64 hex digits>` (uppercase hex is folded). */
 export function parseChecksum(value: unknown): ContentDigest {
@@ -17,21 +15,7 @@ export function parseChecksum(value: unknown): ContentDigest {
  * is stored, so that a mismatch stores nothing.
  */
 export async function computeDigest(path: string, type: 'file' | 'folder', signal?: AbortSignal): Promise<ContentDigest> {
-  if (type === 'file') return (await hashFile(path, { signal })).digest
-  const files: FolderManifest['files'] = []
-  async function walk(dir: string, prefix: string): Promise<void> {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const absolute = join(dir, entry.name)
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name
-      const info = await stat(absolute)
-      if (info.isDirectory()) await walk(absolute, rel)
-      else if (info.isFile()) files.push({ path: rel, size: info.size, digest: (await hashFile(absolute, { signal })).digest })
-    }
-  }
-  await walk(path, '')
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-  const manifest: FolderManifest = { manifestVersion: 1, files }
-  return sha256(JSON.stringify(manifest))
+  return type === 'file' ? (await hashFile(path, { signal })).digest : folderDigest(path, { signal })
 }
 
 export async function verifyChecksum(path: string, type: 'file' | 'folder', declared: ContentDigest, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import {
-  type Actor, BaseAssetManager, InvalidInputError, type ManagerParts, type PutResult,
+  type Actor, BaseAssetManager, InvalidInputError, type ManagerParts, type PutResult, stackOf,
 } from '@assets/core'
 import { parseDatasetSpec } from './core-specs.js'
 import { parseChecksum, verifyChecksum } from './dataset-checksum.js'
@@ -82,10 +82,6 @@ function summaryFields(report: DatasetReport): Record<string, unknown> {
  * over the parts of a stack (acting as `actor`, default the OS user).
  */
 export function createDatasetManager(source: ManagerParts | BaseAssetManager, actor?: Actor): DatasetAssetManager {
-  if (source instanceof BaseAssetManager) {
-    // The base keeps its parts protected; a subclass over the same stack shares them.
-    const parts = (source as unknown as { parts: ManagerParts }).parts
-    return new DatasetAssetManager(parts, actor ?? source.actor)
-  }
-  return new DatasetAssetManager(source, actor ?? { user: userInfo().username })
+  const stack = stackOf(source, source instanceof BaseAssetManager ? actor : (actor ?? { user: userInfo().username }))
+  return new DatasetAssetManager(stack.parts, stack.actor)
 }

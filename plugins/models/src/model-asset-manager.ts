@@ -15,7 +15,7 @@ import {
 } from '@assets/core'
 import { blocking, checkDataset, type DatasetCompatibility } from './dataset-compatibility.js'
 import { IncompatibleModelError } from './incompatible-model-error.js'
-import { checkOptions } from './manager-stack.js'
+import { checkOptions } from '@assets/core'
 import { checkCompute, checkModality, checkRequiredFiles, type ModelModality, parseWithIssues } from './model-spec-check.js'
 import { DEFAULT_CHECKED_RELATIONS, type ModelManagerOptions, modelManagerOptionsSchema } from './model-options.js'
 

@@ -14,7 +14,7 @@ import {
   type ValidationIssue,
 } from '@assets/core'
 import { countMetrics, readMetrics } from './metrics-check.js'
-import { checkOptions } from './manager-stack.js'
+import { checkOptions } from '@assets/core'
 import { DEFAULT_MAX_METRICS_BYTES, DEFAULT_TEMPORARY_TTL_SECONDS, type OutputManagerOptions, outputManagerOptionsSchema } from './output-options.js'
 import { linkRelationship, refsOf, type RunLinks } from './run-links.js'
 

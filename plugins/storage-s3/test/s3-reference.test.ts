@@ -7,7 +7,7 @@ import { temporaryFolder } from '@assets/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // The SQLite registry from its built package, by path: a real registry for the manager, without
 // making it a dependency of this plugin.
-import { createSqliteRegistry } from '../../registry-sqlite/dist/index.js'
+import { createSqliteRegistry } from '@assets/registry-sqlite'
 import type { S3Storage } from '../src/index.js'
 import { randomPrefix, rawClient, testStorage } from './fixtures/s3-server.js'
 

@@ -52,6 +52,11 @@ export class BaseAssetManager {
     this.actor = validateActor(actor)
   }
 
+  /** The stack this manager runs on, so a specialised manager (datasets, models …) can share it. */
+  stack(): ManagerParts {
+    return this.parts
+  }
+
   /** The same stack seen by another actor; validators and plugins are shared. */
   as(actor: Actor): BaseAssetManager {
     return new BaseAssetManager(this.parts, actor)

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FolderManifest, ManifestEntry } from '../asset-record.js'
-import { type ContentDigest, isContentDigest, sha256 } from '../digest.js'
+import { type ContentDigest, hashFile, isContentDigest, sha256 } from '../digest.js'
 import { IntegrityError, InvalidInputError } from '../errors/index.js'
 
 /** A file found in a folder asset before its content is stored. */
@@ -32,6 +32,19 @@ export async function listFolderFiles(root: string): Promise<FolderFile[]> {
   }
   await walk(root, '')
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+/**
+ * The digest a folder asset would be registered under (the sha256 of its manifest), computed
+ * without storing anything: for comparing with a declared checksum before a put.
+ */
+export async function folderDigest(root: string, options: { signal?: AbortSignal } = {}): Promise<ContentDigest> {
+  const entries: ManifestEntry[] = []
+  for (const file of await listFolderFiles(root)) {
+    const { digest } = await hashFile(file.absolutePath, { signal: options.signal })
+    entries.push({ path: file.path, size: file.size, digest })
+  }
+  return sha256(encodeManifest(entries))
 }
 
 /** Manifest paths are joined under a cache folder on `get`: none may climb out of it. */

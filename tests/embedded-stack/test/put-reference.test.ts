@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LocalStorage } from '../../../plugins/storage-local/dist/index.js'
-import { createSqliteRegistry } from '../../../plugins/registry-sqlite/dist/index.js'
-import { AssetError, BaseAssetManager, sha256 } from '../src/index.js'
+import { LocalStorage } from '@assets/storage-local'
+import { createSqliteRegistry } from '@assets/registry-sqlite'
+import { AssetError, BaseAssetManager, sha256 } from '@assets/core'
 import { ReferencingLocalStorage } from './fixtures/referencing-storage.js'
 
 let dir: string
