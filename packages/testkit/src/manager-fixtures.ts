@@ -71,12 +71,15 @@ export async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer
   return Buffer.concat(chunks)
 }
 
+/** What a test reads off a failure: core's errors carry a code, validation errors their issues. */
+export type Rejection = Error & { code?: string; issues?: Array<{ code: string; path: string; message: string }> }
+
 /** Resolves to the error a promise rejects with; fails the test when it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+export async function rejection(promise: Promise<unknown>): Promise<Rejection> {
   try {
     await promise
   } catch (error) {
-    return error as Error & { code?: string }
+    return error as Rejection
   }
   throw new Error('expected the call to fail, but it succeeded')
 }
