@@ -1,31 +1,13 @@
-import { InvalidKeyError } from '@assets/core'
+import { checkLocation } from '@assets/core'
 
-// The manager validates keys before building locations; this is the second fence, so that a bug
-// upstream can never make a request leave the base URL (`..` would climb out of its path).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/
-
-/** Throws InvalidKeyError unless `location` is a relative `/`-separated path of plain segments. */
-export function checkLocation(location: string, what = 'location'): string {
-  if (typeof location !== 'string') throw new InvalidKeyError(`http: a ${what} must be a string, got ${typeof location}`)
-  const shown = JSON.stringify(location.length > 80 ? `${location.slice(0, 80)}…` : location)
-  const refuse = (why: string): never => {
-    throw new InvalidKeyError(`http: refusing ${what} ${shown}: ${why}`)
-  }
-  if (location === '') refuse('it is empty')
-  if (CONTROL.test(location)) refuse('it contains a NUL or control character')
-  if (location.includes('\\')) refuse('it contains a backslash')
-  if (location.startsWith('/')) refuse('it is absolute')
-  for (const segment of location.split('/')) {
-    if (segment === '') refuse('it has an empty segment')
-    if (segment === '.' || segment === '..') refuse(`it has a "${segment}" segment`)
-  }
-  return location
+/** Throws InvalidKeyError unless `location` is a relative path that cannot leave the base URL. */
+export function checkHttpLocation(location: string, what = 'location'): string {
+  return checkLocation('http', location, what)
 }
 
 /** The URL of the object at `location` under `base` (which ends in `/`), every segment percent-encoded. */
 export function objectUrl(base: URL, location: string): URL {
-  const path = checkLocation(location).split('/').map(encodeURIComponent).join('/')
+  const path = checkHttpLocation(location).split('/').map(encodeURIComponent).join('/')
   return new URL(path, base)
 }
 

@@ -1,7 +1,7 @@
 import { type StorageObjectInfo, UnsupportedOperationError } from '@assets/core'
 import { statusError } from './http-failure.js'
 import type { HttpTransport } from './http-transport.js'
-import { checkLocation, describeRequest, folderUrl } from './object-url.js'
+import { checkHttpLocation, describeRequest, folderUrl } from './object-url.js'
 
 interface Entry {
   location: string
@@ -26,7 +26,7 @@ export async function* listObjects(
   prefix: string,
   statSize: (location: string) => Promise<number | undefined>,
 ): AsyncGenerator<StorageObjectInfo> {
-  if (prefix !== '') checkLocation(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix, 'list prefix')
+  if (prefix !== '') checkHttpLocation(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix, 'list prefix')
   const slash = prefix.lastIndexOf('/')
   yield* walk(transport, base, slash === -1 ? '' : prefix.slice(0, slash), prefix, statSize)
 }

@@ -1,28 +1,11 @@
-import { InvalidKeyError } from '@assets/core'
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/
+import { checkLocation } from '@assets/core'
 
 /**
- * Throws InvalidKeyError unless `path` is a relative `/`-separated path inside the repository.
- * The manager validates keys first; this fence keeps a bug upstream from addressing
- * `../other-repo` on the hub or a file outside a download folder.
+ * Throws InvalidKeyError unless `path` is a relative `/`-separated path inside the repository,
+ * so a bug upstream cannot address `../other-repo` on the hub or a file outside a download folder.
  */
 export function checkRepoPath(path: string, what = 'location'): string {
-  if (typeof path !== 'string') throw new InvalidKeyError(`huggingface: a ${what} must be a string, got ${typeof path}`)
-  const shown = JSON.stringify(path.length > 80 ? `${path.slice(0, 80)}…` : path)
-  const refuse = (why: string): never => {
-    throw new InvalidKeyError(`huggingface: refusing ${what} ${shown}: ${why}`)
-  }
-  if (path === '') refuse('it is empty')
-  if (CONTROL.test(path)) refuse('it contains a NUL or control character')
-  if (path.includes('\\')) refuse('it contains a backslash')
-  if (path.startsWith('/')) refuse('it is absolute')
-  for (const segment of path.split('/')) {
-    if (segment === '') refuse('it has an empty segment')
-    if (segment === '.' || segment === '..') refuse(`it has a "${segment}" segment`)
-  }
-  return path
+  return checkLocation('huggingface', path, what)
 }
 
 /** The folder to list for a plain string prefix (`a/b` matches `a/b/c` and `a/bc`), checked; '' is the root. */
