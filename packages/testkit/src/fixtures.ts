@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { mkdtemp } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -10,4 +12,16 @@ export function randomKey(prefix = 'suite'): string {
 
 export async function temporaryFolder(label = 'assets-suite'): Promise<string> {
   return mkdtemp(join(tmpdir(), `${label}-`))
+}
+
+/** A port nothing listens on right now, on 127.0.0.1, for a server a test starts itself. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  server.close()
+  await once(server, 'close')
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
 }

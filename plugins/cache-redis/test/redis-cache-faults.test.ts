@@ -4,7 +4,8 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { sha256 } from '@assets/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RedisCache } from '../src/index.js'
-import { freePort, OwnRedisServer } from './fixtures/redis-server.js'
+import { freePort } from '@assets/testkit'
+import { OwnRedisServer } from './fixtures/redis-server.js'
 import { Machines, recordingLogger, stageFile } from './fixtures/shared-redis.js'
 
 // Each test runs a redis-server of its own on a free port: stopping the shared one would

@@ -4,11 +4,10 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { AssetConfig, digestHex, hasErrorCode, loadPlugin, sha256 } from '@assets/core'
-import { cacheSuite, temporaryFolder } from '@assets/testkit'
+import { cacheSuite, freePort, temporaryFolder } from '@assets/testkit'
 import type { RedisClientType } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisCache, RedisCache } from '../src/index.js'
-import { freePort } from './fixtures/redis-server.js'
 import { Machines, rawClient, recordingLogger, SHARED_REDIS_URL, stageFile, stageFolder } from './fixtures/shared-redis.js'
 
 let redis: RedisClientType
