@@ -89,12 +89,15 @@ export class HuggingFaceStorage implements Storage {
   async stat(location: string): Promise<StorageObjectInfo | null> {
     checkRepoPath(location)
     const scope = { what: `stat of ${location}` }
+    // expand: the last commit that touched the file gives its age, which gc needs before it
+    // removes an unreferenced object (core keeps objects of unknown age).
     const found = await hubRead(this.target, scope, () =>
-      pathsInfo({ ...this.clientParams(), paths: [location], revision: this.target.revision }),
+      pathsInfo({ ...this.clientParams(), paths: [location], revision: this.target.revision, expand: true }),
     )
     const file = found.find((entry) => entry.path === location && entry.type === 'file')
     if (file === undefined) return null
-    return { location, size: file.size, etag: file.lfs?.oid ?? file.oid }
+    const lastModified = file.lastCommit?.date === undefined ? undefined : new Date(file.lastCommit.date)
+    return { location, size: file.size, etag: file.lfs?.oid ?? file.oid, lastModified }
   }
 
   /** Deletes by a commit; a location with nothing there needs no commit. */
@@ -105,7 +108,14 @@ export class HuggingFaceStorage implements Storage {
 
   async *list(prefix: string): AsyncIterable<StorageObjectInfo> {
     const folder = prefixFolder(prefix)
-    const entries = listFiles({ ...this.clientParams(), recursive: true, path: folder === '' ? undefined : folder, revision: this.target.revision })
+    // expand, for each file's last commit: its date is the object's age (see stat).
+    const entries = listFiles({
+      ...this.clientParams(),
+      recursive: true,
+      expand: true,
+      path: folder === '' ? undefined : folder,
+      revision: this.target.revision,
+    })
     try {
       for await (const entry of entries) {
         if (entry.type !== 'file' || !entry.path.startsWith(prefix)) continue
