@@ -64,11 +64,13 @@ export async function downloadObject(
     while (pending.length > 0) {
       const chunks = await (pending.shift() as Promise<Buffer[]>)
       if (next < remote.size) launch()
-      await file.writev(chunks, position)
+      // The hash runs while the write is in flight: the disk and the CPU work at once.
+      const written = file.writev(chunks, position)
       for (const chunk of chunks) {
         hash.update(chunk)
         position += chunk.length
       }
+      await written
       options.onProgress?.({ bytes: position - offset, total: remote.size - offset })
       signal?.throwIfAborted()
     }
