@@ -1,5 +1,5 @@
 import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import {
   BackendUnavailableError,
   type ContentDigest,
@@ -88,6 +88,9 @@ export async function downloadRepository(
   const files = await inPool(entries, options.concurrency ?? 4, options.signal, (entry, signal) =>
     fetchEntry(target, commit, entry, staging, signal, report),
   )
+  // The staging folder may hold files of an earlier attempt at another commit: only this
+  // commit's files, each verified above, may reach the destination.
+  await removeOthers(staging, new Set(entries.map((entry) => entry.path)))
   await moveIntoPlace(staging, destination)
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   return { repo: target.id, revision, commit, version: versionFromRevision(revision), files }
@@ -160,6 +163,15 @@ async function checkDestination(destination: string): Promise<void> {
   if (info === undefined) return
   if (!info.isDirectory() || (await readdir(destination)).length > 0) {
     throw new InvalidInputError(`huggingface: cannot download a repository into ${destination}: it exists and is not an empty folder`)
+  }
+}
+
+async function removeOthers(staging: string, keep: Set<string>): Promise<void> {
+  for (const entry of await readdir(staging, { recursive: true, withFileTypes: true })) {
+    if (entry.isDirectory()) continue
+    const path = join(entry.parentPath ?? entry.path, entry.name)
+    const relative = path.slice(staging.length + 1).split(sep).join('/')
+    if (!keep.has(relative)) await rm(path, { force: true })
   }
 }
 

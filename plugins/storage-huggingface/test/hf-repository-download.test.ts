@@ -117,6 +117,18 @@ describe('downloading a whole repository', () => {
     expect(hub.state.rangeLog).toContain(`/lfs-cdn/${lfsOid(weights)} bytes=150000-`)
   })
 
+  it('leaves out files an earlier attempt staged that the revision no longer has', async () => {
+    const { repo, id } = newRepo()
+    seed(hub, repo, { 'config.json': '{}' })
+    // A run at an older commit died with a half-written file the current revision deleted.
+    await mkdir(join(scratch, 'out.partial', 'old'), { recursive: true })
+    await writeFile(join(scratch, 'out.partial', 'old', 'gone.bin'), randomBytes(1000))
+    const result = await storageOn(hub, { repo: id }).downloadRepository(join(scratch, 'out'))
+    expect(result.files.map((f) => f.path)).toEqual(['config.json'])
+    expect(existsSync(join(scratch, 'out', 'old', 'gone.bin'))).toBe(false)
+    expect((await readFile(join(scratch, 'out', 'config.json'), 'utf8'))).toBe('{}')
+  })
+
   it('resumes after the connection is cut mid-file', async () => {
     const { repo, id } = newRepo()
     const weights = randomBytes(2_000_000)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
-import { type ExternalObject, NotFoundError, toContentDigest } from '@assets/core'
+import { type ExternalObject, IntegrityError, NotFoundError, toContentDigest } from '@assets/core'
 import { readWindow } from './ranged-read.js'
 import type { S3Context } from './s3-context.js'
 import { describeTarget, type S3Target } from './s3-location.js'
@@ -20,7 +20,8 @@ export async function describeExternalObject(ctx: S3Context, target: S3Target, p
       }
       throw error
     })
-  const size = head.ContentLength ?? 0
+  if (head.ContentLength === undefined) throw new IntegrityError(`s3: ${describeTarget(target)} has no Content-Length; it cannot be registered`)
+  const size = head.ContentLength
   const hash = createHash('sha256')
   let read = 0
   if (size > 0) {
@@ -29,6 +30,8 @@ export async function describeExternalObject(ctx: S3Context, target: S3Target, p
       read += chunk.length
     }
   }
+  // A body cut short without an error must not register the digest of a truncated object.
+  if (read !== size) throw new IntegrityError(`s3: read ${read} bytes of ${describeTarget(target)}, which is ${size} bytes long`)
   const inStore = target.bucket === bucket && target.key.startsWith(prefix) && target.key.length > prefix.length
   return {
     location: inStore ? target.key.slice(prefix.length) : `s3://${target.bucket}/${target.key}`,

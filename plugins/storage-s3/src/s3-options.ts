@@ -32,6 +32,12 @@ export const s3StorageOptionsSchema = Type.Object(
         description: 'SDK flexible checksums: when_supported (SDK default) or when_required (for servers that refuse them); default when_supported.',
       }),
     ),
+    referenceBuckets: Type.Optional(
+      Type.Array(Type.String({ minLength: 3, maxLength: 63 }), {
+        description:
+          'Buckets whose objects may be registered by reference; default only the store\'s own bucket. The service credentials may read more than a user should.',
+      }),
+    ),
     journalDir: Type.Optional(
       Type.String({ minLength: 1, description: 'Folder of the multipart upload journals; default <cacheDir>/s3-uploads.' }),
     ),

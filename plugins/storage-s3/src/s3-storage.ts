@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import {
+  AccessDeniedError,
   AssetError,
   type DownloadOptions,
   type DownloadResult,
@@ -22,7 +23,7 @@ import { readWindow } from './ranged-read.js'
 import { createS3Client } from './s3-client.js'
 import { S3Context, type TransferStats } from './s3-context.js'
 import { isNotFound, toAssetError } from './s3-errors.js'
-import { describeTarget, locationOfKey, normalizePrefix, resolveTarget, type S3Target } from './s3-location.js'
+import { describeTarget, isExternalUri, locationOfKey, normalizePrefix, resolveTarget, type S3Target } from './s3-location.js'
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_ATTEMPTS,
@@ -68,6 +69,7 @@ export class S3Storage implements Storage {
   readonly prefix: string
   private readonly ctx: S3Context
   private readonly checksums: boolean
+  private readonly referenceBuckets: ReadonlySet<string>
 
   constructor(options: S3StorageOptions, env: S3StorageEnvironment = {}) {
     if (typeof options?.bucket !== 'string' || options.bucket.length < 3) {
@@ -76,6 +78,7 @@ export class S3Storage implements Storage {
     this.bucket = options.bucket
     this.prefix = normalizePrefix(options.prefix)
     this.checksums = options.checksum !== 'when_required'
+    this.referenceBuckets = new Set(options.referenceBuckets ?? [this.bucket])
     const logger = env.logger ?? { warn: () => {} }
     this.ctx = new S3Context(createS3Client(options, env), {
       bucket: this.bucket,
@@ -202,7 +205,13 @@ export class S3Storage implements Storage {
 
   /** Registers by reference: stats an object this store did not write and hashes it in one read. */
   async describeExternal(uri: string, options: { signal?: AbortSignal } = {}): Promise<ExternalObject> {
+    if (!isExternalUri(uri)) throw new InvalidInputError(`s3: a reference must be an s3://bucket/key URI, got ${JSON.stringify(uri)}`)
     const target = this.target(uri)
+    // Whatever the worker's credentials can read, a user registers only what the store allows:
+    // otherwise registering, then getting, would read any bucket the service account can.
+    if (!this.referenceBuckets.has(target.bucket)) {
+      throw new AccessDeniedError(`s3: objects of bucket ${target.bucket} may not be registered by reference here (option referenceBuckets)`)
+    }
     try {
       return await describeExternalObject(this.ctx, target, this.prefix, this.bucket, options.signal)
     } catch (error) {

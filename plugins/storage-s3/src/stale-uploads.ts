@@ -1,4 +1,4 @@
-import { AbortMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3'
 import type { S3Context } from './s3-context.js'
 import { isNotFound } from './s3-errors.js'
 import { locationOfKey } from './s3-location.js'
@@ -9,22 +9,34 @@ export interface StaleUpload {
   initiated?: Date
 }
 
+// Only where the manager writes (content and staging objects): a bucket shared with other
+// applications keeps their uploads, whatever gc decides about ours.
+const MANAGED_FOLDERS = ['blobs/', 'staging/']
+
 /**
- * Aborts the multipart uploads under the store's prefix that were started before `olderThan`:
- * those of crashed or abandoned puts, whose parts the server keeps (and bills) until then.
+ * Aborts the store's multipart uploads that have been idle since before `olderThan`: those of
+ * crashed or abandoned puts, whose parts the server keeps (and bills) until then. Idle, not
+ * old: an upload of hundreds of GB that started long ago but sent a part recently is alive.
  */
 export async function abortStaleUploads(ctx: S3Context, olderThan: Date): Promise<StaleUpload[]> {
+  const aborted: StaleUpload[] = []
+  for (const folder of MANAGED_FOLDERS) aborted.push(...(await abortIdleUploadsUnder(ctx, `${ctx.settings.prefix}${folder}`, olderThan)))
+  return aborted
+}
+
+async function abortIdleUploadsUnder(ctx: S3Context, keyPrefix: string, olderThan: Date): Promise<StaleUpload[]> {
   const { bucket, prefix } = ctx.settings
   const aborted: StaleUpload[] = []
   let keyMarker: string | undefined
   let uploadIdMarker: string | undefined
   do {
     const page = await ctx.retrying(() =>
-      ctx.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })),
+      ctx.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: keyPrefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })),
     )
     for (const upload of page.Uploads ?? []) {
       if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() >= olderThan.getTime()) continue
       const { Key, UploadId } = upload
+      if ((await lastActivity(ctx, Key, UploadId)) >= olderThan.getTime()) continue
       await ctx.retrying(() => ctx.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }))).catch((error: unknown) => {
         if (!isNotFound(error)) throw error
       })
@@ -35,4 +47,22 @@ export async function abortStaleUploads(ctx: S3Context, olderThan: Date): Promis
     uploadIdMarker = more ? page.NextUploadIdMarker : undefined
   } while (keyMarker)
   return aborted
+}
+
+/** When the upload last received a part (0 when it has none). */
+async function lastActivity(ctx: S3Context, Key: string, UploadId: string): Promise<number> {
+  let latest = 0
+  let marker: string | undefined
+  do {
+    const page = await ctx.retrying(() =>
+      ctx.client.send(new ListPartsCommand({ Bucket: ctx.settings.bucket, Key, UploadId, PartNumberMarker: marker })),
+    ).catch((error: unknown) => {
+      if (isNotFound(error)) return undefined
+      throw error
+    })
+    if (page === undefined) return 0
+    for (const part of page.Parts ?? []) latest = Math.max(latest, part.LastModified?.getTime() ?? 0)
+    marker = page.IsTruncated === true ? page.NextPartNumberMarker : undefined
+  } while (marker)
+  return latest
 }

@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3'
 import { BaseAssetManager, sha256 } from '@assets/core'
 import { temporaryFolder } from '@assets/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// The SQLite registry from its built package, by path: a real registry for the manager, without
-// making it a dependency of this plugin.
 import { createSqliteRegistry } from '@assets/registry-sqlite'
 import type { S3Storage } from '../src/index.js'
-import { randomPrefix, rawClient, testStorage } from './fixtures/s3-server.js'
+import { randomPrefix, rawClient, server, testStorage } from './fixtures/s3-server.js'
 
 const client = rawClient()
 const foreign = randomPrefix('lab')
@@ -20,7 +18,7 @@ let folder: string
 
 beforeAll(async () => {
   await client.send(new CreateBucketCommand({ Bucket: foreign }))
-  storage = await testStorage()
+  storage = await testStorage({ referenceBuckets: [server().bucket, foreign] })
   folder = await temporaryFolder('s3-reference')
   manager = new BaseAssetManager(
     { storage, registry: createSqliteRegistry({ path: join(folder, 'registry.db') }), cache: null, scratchDir: join(folder, 'scratch') },
@@ -50,6 +48,17 @@ describe('objects registered by reference in someone else’s bucket', () => {
     expect(storage.stats.bytesReceived - before).toBe(bytes.length)
     await expect(storage.describeExternal(`s3://${foreign}/datasets/missing.h5ad`)).rejects.toMatchObject({ code: 'ASSET_NOT_FOUND' })
     await expect(storage.describeExternal('s3://Not_A_Bucket/x')).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+    await expect(storage.describeExternal('https://example.org/x.h5ad')).rejects.toMatchObject({ code: 'INVALID_INPUT' })
+  })
+
+  it('only buckets the store allows can be registered by reference, whatever the credentials can read', async () => {
+    const uri = await putForeign('datasets/not-allowed.h5ad', randomBytes(100))
+    const strict = await testStorage()
+    try {
+      await expect(strict.describeExternal(uri)).rejects.toMatchObject({ code: 'ACCESS_DENIED', message: expect.stringMatching(/referenceBuckets/) })
+    } finally {
+      await strict.close()
+    }
   })
 
   it('the manager registers it without copying, serves it, and gc leaves it alone', async () => {
@@ -101,5 +110,21 @@ describe('the manager’s gc', () => {
     expect(report.abortedUploads).toEqual(['blobs/sha256/cd/abandoned'])
     const open = await client.send(new ListMultipartUploadsCommand({ Bucket: storage.bucket, Prefix: storage.prefix }))
     expect(open.Uploads ?? []).toEqual([])
+  })
+
+  it('keeps uploads outside the store’s own folders, and uploads that received a part within the grace period', async () => {
+    const otherApp = `${storage.prefix}exports/big.parquet`
+    const other = await client.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: otherApp }))
+    const activeKey = `${storage.prefix}blobs/sha256/ef/active`
+    const started = Date.now()
+    const active = await client.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: activeKey }))
+    // Started before the cutoff, but it sent a part after it: a long upload still running.
+    // (Seconds apart: S3 dates may have whole-second precision.)
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    await client.send(new UploadPartCommand({ Bucket: storage.bucket, Key: activeKey, UploadId: active.UploadId, PartNumber: 1, Body: randomBytes(1024) }))
+    const report = await manager.gc({ now: new Date(started + 1200), graceSeconds: 0 })
+    expect(report.abortedUploads).toEqual([])
+    const open = await client.send(new ListMultipartUploadsCommand({ Bucket: storage.bucket, Prefix: storage.prefix }))
+    expect((open.Uploads ?? []).map((u) => u.UploadId).sort()).toEqual([other.UploadId, active.UploadId].sort())
   })
 })
