@@ -192,6 +192,16 @@ describe('checking a structure against a schema', () => {
     expect((await checkDeclarativeSchema(doc, bad, { types: ['Zarr'] })).map((i) => `${i.code} ${i.path}`)).toEqual(['WRONG_SHAPE b', 'WRONG_CHUNKS b'])
   })
 
+  it('NaN breaks a value range even when finiteness is not asked for', async () => {
+    const doc = parseDeclarativeSchema({
+      validators: [{ id: 'r', type: 'Zarr', properties: { p: { type: 'ndarray', values: { min: 0, max: 1 } } } }],
+    })
+    const ok = group('', { p: array('p', 'float32', [3], [0, 0.5, 1]) })
+    expect(await checkDeclarativeSchema(doc, ok, { types: ['Zarr'], values: true })).toEqual([])
+    const nan = group('', { p: array('p', 'float32', [3], [0.5, Number.NaN, Number.NaN]) })
+    expect((await checkDeclarativeSchema(doc, nan, { types: ['Zarr'], values: true })).map((i) => `${i.code} ${i.path}`)).toEqual(['OUT_OF_RANGE p'])
+  })
+
   it('checks sparse encodings and dense matrices that should be sparse', async () => {
     const doc = parseDeclarativeSchema({
       validators: [{ id: 's', type: 'AnnData', properties: { X: { type: 'ndarray', encodings: ['dense', 'csr'], sparse_above_zero_fraction: 0.5 }, Y: { type: 'sparse' } } }],

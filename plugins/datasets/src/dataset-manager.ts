@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import {
-  type Actor, BaseAssetManager, InvalidInputError, type ManagerParts, type PutResult, stackOf,
+  type Actor, BaseAssetManager, InvalidInputError, type ManagerParts, type PutOptions, type PutResult, stackOf, UnsupportedOperationError,
 } from '@assets/core'
 import { parseDatasetSpec } from './core-specs.js'
 import { parseChecksum, verifyChecksum } from './dataset-checksum.js'
@@ -24,6 +24,16 @@ export class DatasetAssetManager extends BaseAssetManager {
 
   override as(actor: Actor): DatasetAssetManager {
     return new DatasetAssetManager(this.parts, actor)
+  }
+
+  /** Datasets go through `putDataset`, which validates them first; a plain put would not. */
+  override put(key: string, _localPath: string, _metadata?: Record<string, unknown>, _options?: PutOptions): Promise<PutResult> {
+    return Promise.reject(new InvalidInputError(`dataset ${key}: use putDataset(key, path, {modality, …}), which validates the dataset before registering it`))
+  }
+
+  /** A dataset is validated from its bytes: one held elsewhere is fetched and put with putDataset. */
+  override putReference(key: string, uri: string): Promise<PutResult> {
+    return Promise.reject(new UnsupportedOperationError(`dataset ${key}: ${uri} cannot be registered by reference: a dataset is validated from a local copy; download it and use putDataset`))
   }
 
   /** Checks a dataset without registering it; see validateDataset. */
@@ -61,7 +71,7 @@ export class DatasetAssetManager extends BaseAssetManager {
       ...(report.schemaIds.length > 0 ? { schema: report.schemaIds } : {}),
       ...(report.warnings.length > 0 ? { validation_warnings: report.warnings.map((w) => `${w.path || '(asset)'}: ${w.code}`) } : {}),
     }
-    const result = await this.put(key, path, recorded, {
+    const result = await super.put(key, path, recorded, {
       ...put,
       kind: 'dataset',
       provenance,

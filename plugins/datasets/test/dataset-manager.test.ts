@@ -121,6 +121,15 @@ describe('putDataset', () => {
     await expectNothingKept()
   })
 
+  it('offers no way around validation: plain put and registration by reference are refused', async () => {
+    const put = await refusal(() => manager.put('datasets/unchecked', fixture('dense.h5ad'), {}, { kind: 'dataset' }))
+    expect(InvalidInputError.isInstance(put)).toBe(true)
+    expect((put as Error).message).toMatch(/use putDataset/)
+    const reference = await refusal(() => manager.putReference('datasets/unchecked', 's3://bucket/x.h5ad'))
+    expect((reference as { code?: string }).code).toBe('UNSUPPORTED_OPERATION')
+    await expectNothingKept()
+  })
+
   it('wraps an existing manager, sharing its stack and actor', async () => {
     const base = new BaseAssetManager({ storage: manager.storage, registry: manager.registry }, { user: 'bob' })
     const datasets = createDatasetManager(base)

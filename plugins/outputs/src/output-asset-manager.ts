@@ -107,6 +107,11 @@ export class OutputAssetManager extends BaseAssetManager {
   /** An explicit expiry, a ttl, or for temporary types the manager's default ttl. */
   private expiryOf(outputType: OutputType, options: OutputPutOptions): string | undefined {
     if (options.ttl !== undefined && options.expiresAt !== undefined) throw new InvalidInputError('give either ttl or expiresAt, not both')
+    // gc removes what has expired: only temporary and intermediate outputs may, so a report or
+    // metrics put with a ttl by mistake is refused rather than silently deleted later.
+    if ((options.ttl !== undefined || options.expiresAt !== undefined) && !TEMPORARY_OUTPUT_TYPES.includes(outputType)) {
+      throw new InvalidInputError(`only ${TEMPORARY_OUTPUT_TYPES.join(' and ')} outputs expire; a ${outputType} output cannot take ttl or expiresAt`)
+    }
     let at: Date | undefined
     if (options.ttl !== undefined) {
       if (typeof options.ttl !== 'number' || !Number.isFinite(options.ttl) || options.ttl <= 0) {

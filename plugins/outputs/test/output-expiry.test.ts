@@ -37,6 +37,16 @@ describe('OutputAssetManager: expiry of temporary outputs', () => {
     expect(await stack.admin.findAssets({ keyPrefix: 'runs/' })).toEqual({ items: [] })
   })
 
+  it('refuses an expiry on an output that is not temporary or intermediate, which gc would otherwise delete', async () => {
+    const path = await stack.file('r.bin', 'report')
+    for (const outputType of ['metrics', 'log', 'report', 'plot', 'other'] as const) {
+      const error = await rejection(stack.outputs.put(`runs/c/${outputType}`, path, {}, { outputType, ttl: 60 }))
+      expect(error.code, outputType).toBe('INVALID_INPUT')
+      expect(error.message).toMatch(/only intermediate and temporary outputs expire/)
+    }
+    expect(await stack.admin.findAssets({ keyPrefix: 'runs/c/' })).toEqual({ items: [] })
+  })
+
   it('gc removes exactly the expired temporary output: not an unexpired one, a permanent output or a dataset', async () => {
     const put = async (name: string, content: string) => stack.file(name, content)
     await stack.base.put('data/cells', await put('cells.h5ad', 'dataset bytes'), {}, { kind: 'dataset' })

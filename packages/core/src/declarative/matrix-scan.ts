@@ -40,9 +40,14 @@ function tallyNumbers(values: ArrayLike<number>, min: number, max: number, resul
       zeros++
       continue
     }
-    // NaN and ±inf are the values for which v - v is not 0.
-    if (v - v !== 0) notFinite++
-    else if (Math.floor(v) !== v) notInteger++
+    // NaN and ±inf are the values for which v - v is not 0. NaN compares false with any bound,
+    // so with bounds set it counts as out of range too (else `min: 0, max: 1` passed NaNs).
+    if (v - v !== 0) {
+      notFinite++
+      if (bounded && !(v >= min && v <= max)) outOfRange++
+      continue
+    }
+    if (Math.floor(v) !== v) notInteger++
     if (bounded && (v < min || v > max)) outOfRange++
   }
   if (bounded && (min > 0 || max < 0)) outOfRange += zeros
