@@ -59,9 +59,9 @@ export class HttpStorage implements Storage {
     return uploadObject(this.#transport, this.#settings.base, location, source, options)
   }
 
-  download(location: string, destPath: string, options: HttpDownloadOptions = {}): Promise<DownloadResult> {
+  async download(location: string, destPath: string, options: HttpDownloadOptions = {}): Promise<DownloadResult> {
     const url = objectUrl(this.#settings.base, location)
-    return downloadObject(this.#transport, this.#settings, { url, location, stat: () => this.stat(location) }, destPath, options)
+    return await downloadObject(this.#transport, this.#settings, { url, location, stat: () => this.stat(location) }, destPath, options)
   }
 
   open(location: string, options: OpenOptions = {}): AsyncIterable<Uint8Array> {

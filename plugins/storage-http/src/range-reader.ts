@@ -50,6 +50,17 @@ export async function* readObjectRange(transport: HttpTransport, settings: Reade
       if (total !== undefined) read.onTotal?.(Number(total))
       return
     }
+    // A retry mid-read must be of the same version: without a validator from the first answer,
+    // or with another one now (a server or proxy that ignored If-Range), the bytes would be
+    // spliced from two versions.
+    if (!first && (validator === undefined || current !== validator)) {
+      await response.body.dump()
+      throw new IntegrityError(
+        validator === undefined
+          ? `http: ${what} was cut mid-read and the server gives no ETag or Last-Modified to resume it safely`
+          : `http: ${what} changed while it was being read`,
+      )
+    }
     let skip = 0
     if (response.status === 206) {
       const answered = parseContentRange(header(response, 'content-range'))
@@ -59,11 +70,8 @@ export async function* readObjectRange(transport: HttpTransport, settings: Reade
       }
       if (first) read.onTotal?.(answered.total)
     } else if (response.status === 200) {
-      // The whole object although a range was asked: the server has no ranges, or If-Range saw a new version.
-      if (!first && validator !== undefined && current !== validator) {
-        await response.body.dump()
-        throw new IntegrityError(`http: ${what} changed while it was being read`)
-      }
+      // The whole object although a range was asked: the server has no ranges (a new version
+      // was refused above), so the bytes already read are skipped.
       skip = offset
       const length = header(response, 'content-length')
       if (first && length !== undefined) read.onTotal?.(Number(length))

@@ -92,6 +92,29 @@ describe('connections cut mid-transfer', () => {
     expect(error.message).toMatch(/changed while it was being read/)
   })
 
+  it('a read cut mid-way from a server without ETag or Last-Modified fails instead of resuming blind', async () => {
+    // A bare server: no validators, and the first answer is cut after half the bytes.
+    let requests = 0
+    const { createServer: createHttpServer } = await import('node:http')
+    const server = createHttpServer((req, res) => {
+      requests++
+      res.writeHead(200, { 'content-length': String(bytes.length) })
+      if (requests === 1) {
+        res.write(bytes.subarray(0, bytes.length / 2), () => res.socket?.destroy())
+        return
+      }
+      res.end(bytes)
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    opened.push({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) })
+    const storage = createHttpStorage({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, retries: 2, retryBaseDelayMs: 5 }, LOOPBACK)
+    opened.push(storage)
+    const error = await failureOf(() => readAll(storage.open('object.bin')))
+    expect(error).toMatchObject({ code: 'INTEGRITY_ERROR', message: expect.stringMatching(/no ETag or Last-Modified/) })
+    expect(requests).toBe(2)
+  })
+
   it('a connection that drops before any byte gives up after the configured retries', async () => {
     const location = await seeded()
     const { proxy, storage } = await behindProxy({ cuts: 1000, cutAfterBytes: 1 }, 2)

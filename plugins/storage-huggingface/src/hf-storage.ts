@@ -75,6 +75,8 @@ export class HuggingFaceStorage implements Storage {
     const result = await downloadHubFile(this.target, location, destPath, {
       revision: this.target.revision,
       resume: options.resume === true,
+      // A resumed file is appended to as it is (the Storage contract): the manager hashes the
+      // whole file before using it, which also catches a prefix from another commit.
       verify: 'fresh',
       signal: options.signal,
       onProgress: options.onProgress,

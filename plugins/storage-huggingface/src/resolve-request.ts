@@ -48,7 +48,10 @@ export async function requestResolve(target: HubTarget, revision: string, path: 
       const location = response.headers.get('Location')
       await response.body?.cancel()
       if (location === null) throw new Error(`the hub answered ${response.status} without a Location`)
-      url = new URL(location, url)
+      const next = new URL(location, url)
+      // A hub on https never sends the bytes on over plain http (a CDN misconfigured or tampered with).
+      if (url.protocol === 'https:' && next.protocol !== 'https:') throw new Error(`the hub redirected ${url.origin} to ${next.origin}, which is not https`)
+      url = next
       continue
     }
     if (!response.ok && response.status !== 416) throw await hubHttpError(response)
