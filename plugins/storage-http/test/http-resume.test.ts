@@ -96,7 +96,7 @@ describe('connections cut mid-transfer', () => {
     // A bare server: no validators, and the first answer is cut after half the bytes.
     let requests = 0
     const { createServer: createHttpServer } = await import('node:http')
-    const server = createHttpServer((req, res) => {
+    const server = createHttpServer((_req, res) => {
       requests++
       res.writeHead(200, { 'content-length': String(bytes.length) })
       if (requests === 1) {
