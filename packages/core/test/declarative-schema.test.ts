@@ -120,9 +120,12 @@ describe('declarative schema documents', () => {
     expect(() => parseDeclarativeSchema(`# ${'x'.repeat(1024 * 1024)}\nvalidators: []`)).toThrow(/larger than/)
   })
 
-  it('treats custom YAML tags as plain data, never as code', () => {
-    const schema = parseDeclarativeSchema('description: !!js/function "function () { return 1 }"\nvalidators:\n  - {id: a, type: CSV}\n')
-    expect(schema.description).toBe('function () { return 1 }')
+  it('refuses YAML tags beyond the core types instead of reading them as objects or strings', () => {
+    const tagged = ['description: !!js/function "function () { return 1 }"', 'description: !!binary aGVsbG8=', 'description: !custom x']
+    for (const line of tagged) {
+      expect(() => parseDeclarativeSchema(`${line}\nvalidators:\n  - {id: a, type: CSV}\n`)).toThrow(/tag not allowed at line 1/)
+    }
+    expect(parseDeclarativeSchema('description: !!str plain\nvalidators:\n  - {id: a, type: CSV}\n').description).toBe('plain')
     expect(() => parseDeclarativeSchema('validators:\n  - !!js/function "function () { return 1 }"')).toThrow(InvalidInputError)
   })
 })

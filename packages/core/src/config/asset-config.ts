@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module'
 import { readFileSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { validatePrincipal } from '../acl.js'
 import type { Logger, PluginContext, PluginKind } from '../contracts/index.js'
+import { parseDataYaml, yamlPosition } from '../data-yaml.js'
 import { AssetError, ConfigInvalidError, type ConfigProblem } from '../errors/index.js'
 import {
   type AssetConfigInput,
@@ -416,26 +416,11 @@ function readConfigFile(
   const path = resolve(cwd, named ?? 'config.yaml')
   const text = readLimitedFile(path, named === undefined ? undefined : explicit !== undefined ? 'configPath' : 'CONFIG_PATH', problems)
   if (text === undefined) return {}
-  // No custom tags and a cap on aliases: a config file is data, and a "billion laughs" file
-  // must not exhaust memory.
-  const doc = loadYaml().parseDocument(text, { customTags: [], uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    for (const error of doc.errors) {
-      const at = error.linePos?.[0]
-      // yaml's own message ends with an excerpt of the file, which may hold a secret.
-      const what = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
-      const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`
-      problems.push({ field: path, message: `malformed YAML${where}: ${what}` })
-    }
-    return { path }
-  }
-  try {
-    return { input: doc.toJS({ maxAliasCount: 100 }), path }
-  } catch (error) {
-    const what = error instanceof Error ? error.message : String(error)
-    problems.push({ field: path, message: `malformed YAML: ${what}` })
-    return { path }
-  }
+  // A config file is data: no custom tags, and a cap on aliases so that a "billion laughs"
+  // file cannot exhaust memory.
+  const { value, problems: yamlProblems } = parseDataYaml(text)
+  for (const p of yamlProblems) problems.push({ field: path, message: `malformed YAML${yamlPosition(p)}: ${p.message}` })
+  return yamlProblems.length > 0 ? { path } : { input: value, path }
 }
 
 /**
@@ -505,12 +490,4 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
-}
-
-// The YAML parser is loaded only when there is a config file to read: most runs of the CLI have
-// none, and loading it costs a noticeable part of a warm `assets get`.
-let yamlModule: typeof import('yaml') | undefined
-function loadYaml(): typeof import('yaml') {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml')
-  return yamlModule
 }

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { parseDataYaml, yamlPosition } from '../data-yaml.js'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { InvalidInputError } from '../errors/index.js'
@@ -238,15 +238,14 @@ function parseText(text: string, source: string): unknown {
       // Flow-style YAML also starts with a brace; let the YAML parser report it.
     }
   }
-  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml')
-  const doc = yaml.parseDocument(text, { customTags: [], uniqueKeys: true, prettyErrors: false })
-  const first = doc.errors[0]
-  if (first) throw new InvalidInputError(`${source} is not valid YAML: ${first.message.split('\n')[0]}`)
-  try {
-    return doc.toJS({ maxAliasCount: MAX_ALIASES })
-  } catch (cause) {
-    throw new InvalidInputError(`${source}: ${(cause as Error).message}`, { cause })
+  const { value, problems } = parseDataYaml(text, MAX_ALIASES)
+  if (problems.length > 0) {
+    throw invalid(
+      source,
+      problems.map((p) => (p.code === 'YAML_TAG' ? `tag not allowed${yamlPosition(p)}: ${p.message} (a schema is plain data)` : `${p.code === 'INVALID_YAML' ? 'not valid YAML' : 'YAML'}${yamlPosition(p)}: ${p.message}`)),
+    )
   }
+  return value
 }
 
 function invalid(source: string, problems: string[]): InvalidInputError {

@@ -25,7 +25,7 @@ export {
 export { matchKey, specFormats, specKey } from './spec-key.js'
 export { SPEC_KINDS, SPEC_SCHEMAS, type SpecKind, type SpecTypes } from './spec-kinds.js'
 export { type ParseSpecOptions, parseSpec } from './parse-spec.js'
-export { loadSpecFile, MAX_SPEC_FILE_BYTES, MAX_YAML_ALIASES, parseSpecText, type SpecTextOptions } from './spec-file.js'
+export { loadSpecFile, MAX_SPEC_FILE_BYTES, parseSpecText, type SpecTextOptions } from './spec-file.js'
 export { listOrganisms, normalizeOrganism, type Organism } from './organisms.js'
 export {
   type CompatibilityCode,

@@ -1,14 +1,12 @@
 import { readFile, stat } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { extname } from 'node:path'
+import { MAX_YAML_ALIASES, parseDataYaml, yamlPosition } from '../data-yaml.js'
 import { InvalidInputError, ValidationError, type ValidationIssue } from '../errors/index.js'
 import { parseSpec } from './parse-spec.js'
 import type { SpecKind, SpecTypes } from './spec-kinds.js'
 
 /** Spec files are small; a larger one is refused before it is read. */
 export const MAX_SPEC_FILE_BYTES = 1024 * 1024
-/** Alias expansions a YAML spec may make: enough for shared blocks, too few for a "billion laughs". */
-export const MAX_YAML_ALIASES = 100
 
 export interface SpecTextOptions {
   /** How to read the text; by default JSON when it starts with `{` or `[`, else YAML. */
@@ -54,40 +52,21 @@ function readJson(text: string, source: string): unknown {
   }
 }
 
-interface YamlProblem {
-  code: string
-  message: string
-  linePos?: Array<{ line: number; col: number }>
-}
-
-// A spec is data: only YAML's core types. An application tag (`!foo`, `!!js/function`) or a
-// YAML 1.1 extra (`!!binary`, `!!set`) is refused rather than silently read as a string.
+// A spec is data: only YAML's core types (see parseDataYaml).
 function readYaml(text: string, source: string): unknown {
-  const doc = loadYaml().parseDocument(text, { schema: 'core', customTags: [], resolveKnownTags: false, uniqueKeys: true })
-  const issues: ValidationIssue[] = []
-  for (const e of doc.errors as YamlProblem[]) issues.push({ code: 'INVALID_YAML', path: '', message: `not valid YAML${at(e)}: ${firstLine(e)}` })
-  for (const w of doc.warnings as YamlProblem[]) {
-    if (w.code !== 'TAG_RESOLVE_FAILED') continue
-    issues.push({ code: 'YAML_TAG', path: '', message: `tag not allowed${at(w)}: ${firstLine(w)} (spec files hold plain data)` })
-  }
-  if (issues.length > 0) throw unreadable(source, issues)
-  try {
-    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES })
-  } catch (cause) {
-    const message = `too many YAML alias expansions (at most ${MAX_YAML_ALIASES}): ${(cause as Error).message}`
-    throw unreadable(source, [{ code: 'YAML_ALIASES', path: '', message }], cause)
-  }
-}
-
-function at(problem: YamlProblem): string {
-  const pos = problem.linePos?.[0]
-  return pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`
-}
-
-// yaml's message ends with " at line L, column C:" and an excerpt of the file; the position is
-// reported separately and the excerpt is left out.
-function firstLine(problem: YamlProblem): string {
-  return (problem.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')
+  const { value, problems } = parseDataYaml(text, MAX_YAML_ALIASES)
+  if (problems.length === 0) return value
+  const issues: ValidationIssue[] = problems.map((p) => ({
+    code: p.code,
+    path: '',
+    message:
+      p.code === 'YAML_TAG'
+        ? `tag not allowed${yamlPosition(p)}: ${p.message} (spec files hold plain data)`
+        : p.code === 'INVALID_YAML'
+          ? `not valid YAML${yamlPosition(p)}: ${p.message}`
+          : p.message,
+  }))
+  throw unreadable(source, issues)
 }
 
 function unreadable(source: string, issues: ValidationIssue[], cause?: unknown): ValidationError {
@@ -104,10 +83,3 @@ function errno(error: unknown): string {
   return typeof code === 'string' ? code : 'unreadable'
 }
 
-// Loaded on first use: most runs of the CLI read no spec, and yaml costs a noticeable part of
-// its start-up.
-let yamlModule: typeof import('yaml') | undefined
-function loadYaml(): typeof import('yaml') {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml')
-  return yamlModule
-}
