@@ -88,6 +88,7 @@ describe('putDataset', () => {
 
   const broken: Array<[string, string, Record<string, unknown>, string]> = [
     ['truncated file', 'truncated.h5ad', {}, 'TRUNCATED_FILE '],
+    ['CSR indptr that points outside data', 'bad-indptr.h5ad', {}, 'INVALID_SPARSE X/indptr'],
     ['HDF5 garbage', 'garbage.h5ad', {}, 'UNREADABLE_FILE '],
     ['missing obs column', 'missing-column.h5ad', { schema: { validators: [{ id: 'p', type: 'AnnData', properties: { obs: { type: 'dataframe', required: ['cell_type'] } } }] } }, 'MISSING_COLUMN obs/cell_type'],
     ['wrong dtype', 'wrong-dtype.h5ad', { schema: { validators: [{ id: 'p', type: 'AnnData', properties: { X: { type: 'ndarray', allowed_dtypes: ['float32'] } } }] } }, 'WRONG_DTYPE X'],

@@ -1,6 +1,7 @@
 import type { SchemaIssue, StructureArray, StructureDataFrame, StructureGroup, StructureNode } from '@assets/core'
 import { encodingOf, h5Get, h5Node, readAttributes } from './h5-structure.js'
-import { type H5File, quietly } from './h5wasm-loader.js'
+import { scanDataset } from './h5-slab-reader.js'
+import { type H5Dataset, type H5File, quietly } from './h5wasm-loader.js'
 
 /** What a dataset's metadata records about its shape, so that `findAssets` can query it. */
 export interface AnnDataSummary {
@@ -45,23 +46,23 @@ export async function checkAnnData(file: H5File): Promise<{ issues: SchemaIssue[
     else {
       summary.x_encoding = x.encoding
       summary.x_dtype = x.dtype
-      checkMatrix(file, x, [n_obs, n_vars], issues)
+      await checkMatrix(file, x, [n_obs, n_vars], issues)
     }
   }
   summary.layers = await eachChild(root, 'layers', async (node) => {
-    if (node.kind === 'array') checkMatrix(file, node, [n_obs, n_vars], issues)
+    if (node.kind === 'array') await checkMatrix(file, node, [n_obs, n_vars], issues)
     else issues.push(issue('error', 'WRONG_TYPE', node.path, 'a layer must be a matrix'))
   })
   for (const [name, n] of [['obsm', n_obs], ['varm', n_vars]] as const) {
     const keys = await eachChild(root, name, async (node) => {
-      if (node.kind === 'array') checkFirstDims(file, node, [n], issues)
+      if (node.kind === 'array') await checkFirstDims(file, node, [n], issues)
       else if (node.kind === 'dataframe' && node.length !== n) issues.push(issue('error', 'WRONG_SHAPE', node.path, `has ${node.length} rows, expected ${n}`))
     })
     if (name === 'obsm') summary.obsm = keys
   }
   for (const [name, n] of [['obsp', n_obs], ['varp', n_vars]] as const) {
     await eachChild(root, name, async (node) => {
-      if (node.kind === 'array') checkFirstDims(file, node, [n, n], issues)
+      if (node.kind === 'array') await checkFirstDims(file, node, [n, n], issues)
     })
   }
   const raw = await root.child('raw')
@@ -69,7 +70,7 @@ export async function checkAnnData(file: H5File): Promise<{ issues: SchemaIssue[
     summary.has_raw = true
     const rawX = await raw.child('X')
     const rawVar = await frame(raw, 'var', issues)
-    if (rawX?.kind === 'array') checkMatrix(file, rawX, [n_obs, rawVar?.length ?? rawX.shape[1] ?? 0], issues)
+    if (rawX?.kind === 'array') await checkMatrix(file, rawX, [n_obs, rawVar?.length ?? rawX.shape[1] ?? 0], issues)
   }
   return { issues, summary, dims: { n_obs, n_vars } }
 }
@@ -104,14 +105,14 @@ async function eachChild(root: StructureGroup, name: string, check: (node: Struc
   return keys
 }
 
-function checkFirstDims(file: H5File, node: StructureArray, expected: number[], issues: SchemaIssue[]): void {
+async function checkFirstDims(file: H5File, node: StructureArray, expected: number[], issues: SchemaIssue[]): Promise<void> {
   expected.forEach((n, i) => {
     if (node.shape[i] !== n) issues.push(issue('error', 'WRONG_SHAPE', node.path, `dimension ${i} is ${node.shape[i] ?? 'absent'}, expected ${n}`))
   })
-  if (node.encoding !== 'dense') checkSparseParts(file, node, issues)
+  if (node.encoding !== 'dense') await checkSparseParts(file, node, issues)
 }
 
-function checkMatrix(file: H5File, node: StructureArray, expected: [number, number], issues: SchemaIssue[]): void {
+async function checkMatrix(file: H5File, node: StructureArray, expected: [number, number], issues: SchemaIssue[]): Promise<void> {
   if (node.shape.length !== 2) {
     issues.push(issue('error', 'WRONG_NDIM', node.path, `has ${node.shape.length} dimension(s), expected 2`))
     return
@@ -119,11 +120,11 @@ function checkMatrix(file: H5File, node: StructureArray, expected: [number, numb
   if (node.shape[0] !== expected[0] || node.shape[1] !== expected[1]) {
     issues.push(issue('error', 'WRONG_SHAPE', node.path, `shape is (${node.shape.join(', ')}), expected (${expected.join(', ')}) from obs and var`))
   }
-  if (node.encoding !== 'dense') checkSparseParts(file, node, issues)
+  if (node.encoding !== 'dense') await checkSparseParts(file, node, issues)
 }
 
 /** data, indices and indptr agree with each other and with the shape. */
-function checkSparseParts(file: H5File, node: StructureArray, issues: SchemaIssue[]): void {
+async function checkSparseParts(file: H5File, node: StructureArray, issues: SchemaIssue[]): Promise<void> {
   const length = (name: string): number | undefined => {
     const d = h5Get(file, `${node.path}/${name}`)
     return d && 'shape' in d ? (quietly(() => d.shape) ?? [])[0] : undefined
@@ -139,6 +140,30 @@ function checkSparseParts(file: H5File, node: StructureArray, issues: SchemaIssu
   if (indptr !== undefined && major !== undefined && indptr !== major + 1) {
     issues.push(issue('error', 'WRONG_SHAPE', `${node.path}/indptr`, `has ${indptr} entries, expected ${major + 1} for a ${node.encoding} matrix of shape (${node.shape.join(', ')})`))
   }
+  if (indptr !== undefined && data !== undefined) await checkIndptr(file, `${node.path}/indptr`, data, issues)
+}
+
+/**
+ * indptr starts at 0, never decreases and ends at the number of stored values: otherwise rows
+ * (or columns) point outside data. It is one entry per row, read in slabs, never the matrix.
+ */
+async function checkIndptr(file: H5File, path: string, stored: number, issues: SchemaIssue[]): Promise<void> {
+  const dataset = h5Get(file, path)
+  if (!dataset || !('shape' in dataset)) return
+  let previous: number | undefined
+  let first: number | undefined
+  let decreasing = false
+  await scanDataset(dataset as H5Dataset, (values) => {
+    for (let i = 0; i < values.length; i++) {
+      const v = Number(values[i])
+      if (first === undefined) first = v
+      if (previous !== undefined && v < previous) decreasing = true
+      previous = v
+    }
+  })
+  if (first !== undefined && first !== 0) issues.push(issue('error', 'INVALID_SPARSE', path, `starts at ${first}, expected 0`))
+  if (decreasing) issues.push(issue('error', 'INVALID_SPARSE', path, 'decreases somewhere: every entry must be at least the one before'))
+  if (previous !== undefined && previous !== stored) issues.push(issue('error', 'INVALID_SPARSE', path, `ends at ${previous}, but data holds ${stored} values`))
 }
 
 /** Every element's encoding attributes; missing ones (files from anndata ≤ 0.7) are warnings. */
