@@ -98,6 +98,7 @@ async function main() {
       accessKeyId: rgw.accessKeyId,
       secretAccessKey: rgw.secretAccessKey,
       journalDir: join(root, 'journal'),
+      ...(process.env.BENCH_S3_CONCURRENCY ? { concurrency: Number(process.env.BENCH_S3_CONCURRENCY) } : {}),
     }
     console.log(`${mib(BYTES)} to and from Ceph ${(await run('ceph', ['--version'])).stdout.split(' ')[2]} RADOS Gateway (memstore) on 127.0.0.1, files in ${DIR}`)
     console.log(`plugin: partSize 8 MiB, concurrency 4 (defaults); aws-cli: its defaults (8 MiB parts, 10 requests)`)

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { mkdir, open, rm, stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import { type DownloadOptions, type DownloadResult, digestHex, IntegrityError, toContentDigest } from '@assets/core'
+import { type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { type DownloadOptions, type DownloadResult, digestHex, IntegrityError, runPool } from '@assets/core'
+import { type DownloadHash, type FillingSpan, SequentialHash } from './download-hash.js'
+import { type DownloadIdentity, DownloadJournalWriter, downloadJournalPath, fileIdentity, readDownloadJournal, removeDownloadJournal, type Span } from './download-journal.js'
 import type { S3Context } from './s3-context.js'
 import type { S3Target } from './s3-location.js'
 import { readWindow } from './ranged-read.js'
+import { WorkerHash } from './worker-hash.js'
 
 export interface RemoteObject {
   size: number
@@ -14,18 +15,54 @@ export interface RemoteObject {
   sha256?: string
 }
 
-/** A range's chunks as received: written with one writev, never concatenated (half the memory). */
-async function collect(source: AsyncIterable<Buffer>): Promise<Buffer[]> {
-  const chunks: Buffer[] = []
-  for await (const chunk of source) chunks.push(chunk)
-  return chunks
+/** Received chunks are gathered up to this size per span and written with one writev. */
+const WRITE_BYTES = 1 << 20
+
+/** What the destination already holds: spans from a download journal, or a prefix, or nothing. */
+interface StartingPoint {
+  have: Span[]
+  /** The journal's spans were trusted (the file may have holes). */
+  fromJournal: boolean
+}
+
+async function startingPoint(destPath: string, journalPath: string, identity: DownloadIdentity | null, size: number, resume: boolean): Promise<StartingPoint> {
+  const file = resume ? await stat(destPath).catch(() => null) : null
+  if (file === null || file.size > size) return { have: [], fromJournal: false }
+  const journaled = identity === null ? null : await readDownloadJournal(journalPath, identity, file)
+  if (journaled === 'stale') return { have: [], fromJournal: false }
+  if (journaled !== null) return { have: journaled, fromJournal: true }
+  // No journal about this file: the Storage contract's partial file, a prefix of the object.
+  return { have: file.size > 0 ? [[0, file.size]] : [], fromJournal: false }
+}
+
+/** Spans that cover [0, size): those held (filled), and the gaps cut into ranges of `rangeSize`. */
+function planSpans(size: number, have: Span[], rangeSize: number): FillingSpan[] {
+  const spans: FillingSpan[] = []
+  let at = 0
+  const gap = (until: number) => {
+    for (; at < until; at = Math.min(until, at + rangeSize)) spans.push({ start: at, end: Math.min(until, at + rangeSize), filled: 0 })
+  }
+  for (const [start, end] of [...have].sort((a, b) => a[0] - b[0])) {
+    if (end <= at) continue
+    gap(start)
+    spans.push({ start: at, end, filled: end - at })
+    at = end
+  }
+  gap(size)
+  return spans
 }
 
 /**
- * Downloads an object to `destPath` in ranges of `partSize`, `concurrency` of them in flight,
- * written strictly in order: the file is always a prefix of the object, so a later resume can
- * trust its length. Every range is pinned to the object's ETag. Bytes already in a resumed
- * file are hashed from disk, so the returned digest covers the whole file.
+ * Downloads an object to `destPath` in spans of `rangeSize`, `rangeConcurrency` in flight, each
+ * written at its offset as it streams in: memory does not grow with the spans in flight. Every
+ * span is pinned to the object's ETag. The digest covers the whole file, resumed bytes included.
+ *
+ * With more than one span to fetch the file fills out of order, so:
+ * - a journal records the completed spans, and a resume after a crash trusts exactly those;
+ * - the object's last byte is written only once every other byte is, so a partial file is
+ *   always shorter than the object (core's content store takes a file of full size for whole);
+ * - a worker thread hashes the file behind the contiguous edge (WorkerHash).
+ * Without a journal a partial file is trusted as a prefix, as the Storage contract says.
  */
 export async function downloadObject(
   ctx: S3Context,
@@ -36,58 +73,114 @@ export async function downloadObject(
 ): Promise<DownloadResult> {
   const { signal } = options
   await mkdir(dirname(destPath), { recursive: true })
-  const existing = options.resume ? await stat(destPath).then((s) => s.size, () => 0) : 0
-  const offset = existing <= remote.size ? existing : 0
-  const hash = createHash('sha256')
-  if (offset > 0) {
-    for await (const chunk of createReadStream(destPath, { end: offset - 1, highWaterMark: 1 << 20, signal })) hash.update(chunk as Buffer)
-  }
-  const file = await open(destPath, offset > 0 ? 'r+' : 'w')
-  const inner = new AbortController()
-  const stop = () => inner.abort(signal?.reason)
-  signal?.addEventListener('abort', stop, { once: true })
-  const pending: Array<Promise<Buffer[]>> = []
+  const journalPath = downloadJournalPath(ctx.settings.journalDir, destPath)
+  const path = resolve(destPath)
+  const identity: DownloadIdentity | null = remote.etag === undefined ? null : { bucket: target.bucket, key: target.key, etag: remote.etag, size: remote.size, path }
+  const start = await startingPoint(destPath, journalPath, identity, remote.size, options.resume === true)
+  if (!start.fromJournal) await removeDownloadJournal(journalPath)
+  const spans = planSpans(remote.size, start.have, ctx.settings.rangeSize)
+  const todo = spans.filter((span) => span.filled === 0)
+  const outOfOrder = todo.length > 1 || start.fromJournal
+  const file = await open(destPath, start.have.length > 0 ? 'r+' : 'w')
+  let hash: DownloadHash | undefined
   try {
-    await file.truncate(offset)
-    const { partSize, concurrency } = ctx.settings
-    let next = offset
-    const launch = () => {
-      const start = next
-      const end = Math.min(remote.size, start + partSize)
-      next = end
-      const range = collect(readWindow(ctx, target, { start, end, etag: remote.etag }, inner.signal))
-      range.catch(() => {}) // awaited in order below; this only silences rejections not reached yet
-      pending.push(range)
-    }
-    while (next < remote.size && pending.length < concurrency) launch()
-    let position = offset
-    while (pending.length > 0) {
-      const chunks = await (pending.shift() as Promise<Buffer[]>)
-      if (next < remote.size) launch()
-      // The hash runs while the write is in flight: the disk and the CPU work at once.
-      const written = file.writev(chunks, position)
-      for (const chunk of chunks) {
-        hash.update(chunk)
-        position += chunk.length
-      }
-      await written
-      options.onProgress?.({ bytes: position - offset, total: remote.size - offset })
-      signal?.throwIfAborted()
-    }
-    if (position !== remote.size) throw new IntegrityError(`s3: download of ${target.location} ended at byte ${position} of ${remote.size}`)
+    const journal = outOfOrder && identity !== null ? new DownloadJournalWriter(journalPath, identity, fileIdentity(await file.stat()), start.have) : null
+    hash = outOfOrder ? new WorkerHash(path, spans) : await SequentialHash.start(file, start.have[0]?.[1] ?? 0, signal)
+    const transfer = new SpanTransfer(ctx, target, remote, file, hash, journal, outOfOrder, todo, options)
+    await transfer.run(spans)
     await file.sync()
-  } catch (error) {
-    inner.abort()
-    await Promise.allSettled(pending)
-    throw error
+    const digest = await hash.digest()
+    await journal?.remove()
+    if (start.have.length === 0 && remote.sha256 !== undefined && remote.sha256 !== digestHex(digest)) {
+      await rm(destPath, { force: true })
+      throw new IntegrityError(`s3: ${target.location} does not match the sha256 recorded when it was uploaded`)
+    }
+    return { size: remote.size, digest }
   } finally {
-    signal?.removeEventListener('abort', stop)
+    await hash?.close()
     await file.close()
   }
-  const digest = toContentDigest(hash)
-  if (offset === 0 && remote.sha256 !== undefined && remote.sha256 !== digestHex(digest)) {
-    await rm(destPath, { force: true })
-    throw new IntegrityError(`s3: ${target.location} does not match the sha256 recorded when it was uploaded`)
+}
+
+/** The spans still missing, fetched `concurrency` at a time and written where they belong. */
+class SpanTransfer {
+  private readonly inner = new AbortController()
+  private readonly total: number
+  private received = 0
+  /** The object's last byte, held back while other spans are still missing. */
+  private lastByte: Buffer | null = null
+
+  constructor(
+    private readonly ctx: S3Context,
+    private readonly target: S3Target,
+    private readonly remote: RemoteObject,
+    private readonly file: FileHandle,
+    private readonly hash: DownloadHash,
+    private readonly journal: DownloadJournalWriter | null,
+    private readonly holdLastByte: boolean,
+    private readonly todo: FillingSpan[],
+    private readonly options: DownloadOptions,
+  ) {
+    this.total = todo.reduce((sum, span) => sum + span.end - span.start, 0)
   }
-  return { size: remote.size, digest }
+
+  async run(spans: readonly FillingSpan[]): Promise<void> {
+    const { signal } = this.options
+    const stop = () => this.inner.abort(signal?.reason)
+    signal?.addEventListener('abort', stop, { once: true })
+    try {
+      await this.journal?.start()
+      // The first failure is the one reported; it stops the other spans.
+      await runPool(this.todo, this.ctx.settings.rangeConcurrency, (span) =>
+        this.fetch(span).catch((error: unknown) => {
+          this.inner.abort()
+          throw error
+        }),
+      )
+      if (this.lastByte !== null) await this.write(spans.at(-1) as FillingSpan, [this.lastByte], false)
+    } catch (error) {
+      await this.journal?.flush().catch(() => {})
+      signal?.throwIfAborted()
+      throw error
+    } finally {
+      signal?.removeEventListener('abort', stop)
+    }
+  }
+
+  private async fetch(span: FillingSpan): Promise<void> {
+    const { target, remote } = this
+    let batch: Buffer[] = []
+    let batched = 0
+    for await (const chunk of readWindow(this.ctx, target, { start: span.start, end: span.end, etag: remote.etag }, this.inner.signal)) {
+      batch.push(chunk)
+      batched += chunk.length
+      if (batched >= WRITE_BYTES) {
+        await this.write(span, batch, this.holdLastByte)
+        batch = []
+        batched = 0
+      }
+    }
+    if (batched > 0) await this.write(span, batch, this.holdLastByte)
+    const held = this.lastByte !== null && span.end === remote.size ? 1 : 0
+    if (span.filled + held !== span.end - span.start) {
+      throw new IntegrityError(`s3: ${target.location} ended at byte ${span.start + span.filled} of ${remote.size}`)
+    }
+    if (held === 0) await this.journal?.record([span.start, span.end])
+  }
+
+  private async write(span: FillingSpan, chunks: Buffer[], holdLastByte: boolean): Promise<void> {
+    const at = span.start + span.filled
+    let length = chunks.reduce((sum, chunk) => sum + chunk.length, 0)
+    if (holdLastByte && length > 0 && at + length === this.remote.size) {
+      const last = chunks.at(-1) as Buffer
+      this.lastByte = Buffer.from(last.subarray(last.length - 1))
+      chunks[chunks.length - 1] = last.subarray(0, last.length - 1)
+      length--
+    }
+    await this.file.writev(chunks, at)
+    span.filled += length
+    this.hash.written(at, chunks)
+    this.received += length
+    this.options.onProgress?.({ bytes: this.received, total: this.total })
+  }
 }

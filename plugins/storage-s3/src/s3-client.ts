@@ -3,7 +3,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { checkEndpoint, ConfigInvalidError } from '@assets/core'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
-import { DEFAULT_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT_MS, type S3StorageEnvironment, type S3StorageOptions } from './s3-options.js'
+import { DEFAULT_CONCURRENCY, DEFAULT_RANGE_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT_MS, type S3StorageEnvironment, type S3StorageOptions } from './s3-options.js'
 
 /** The endpoint as a URL (http(s)://host:port), after the insecure-transport check. */
 export function resolveEndpoint(options: S3StorageOptions, env: S3StorageEnvironment): URL | undefined {
@@ -35,7 +35,7 @@ function credentialsOf(options: S3StorageOptions): S3ClientConfig['credentials']
 export function createS3Client(options: S3StorageOptions, env: S3StorageEnvironment): S3Client {
   const endpoint = resolveEndpoint(options, env)
   const credentials = credentialsOf(options)
-  const sockets = Math.max(options.concurrency ?? DEFAULT_CONCURRENCY, 4) * 2
+  const sockets = Math.max(options.concurrency ?? DEFAULT_CONCURRENCY, options.rangeConcurrency ?? DEFAULT_RANGE_CONCURRENCY, 4) * 2
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const checksum = options.checksum === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'
   const config: S3ClientConfig = {

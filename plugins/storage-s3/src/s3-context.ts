@@ -16,8 +16,12 @@ export interface S3Settings {
   bucket: string
   /** `datasets/` or `` (see normalizePrefix). */
   prefix: string
+  /** Multipart uploads: bytes per part, parts in flight. */
   partSize: number
   concurrency: number
+  /** Downloads: bytes per ranged GET, GETs in flight. */
+  rangeSize: number
+  rangeConcurrency: number
   maxAttempts: number
   retryBaseDelayMs: number
   journalDir: string

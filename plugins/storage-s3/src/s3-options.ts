@@ -19,9 +19,15 @@ export const s3StorageOptionsSchema = Type.Object(
     forcePathStyle: Type.Optional(Type.Boolean({ description: 'Path-style URLs (endpoint/bucket/key); default true with a custom endpoint.' })),
     anonymous: Type.Optional(Type.Boolean({ description: 'Unsigned requests, for public buckets; default false.' })),
     partSize: Type.Optional(
-      Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3, description: 'Bytes per multipart part and per ranged GET; default 8 MiB.' }),
+      Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3, description: 'Bytes per multipart upload part; default 8 MiB.' }),
     ),
-    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Parts or ranges in flight at once; default 4.' })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Upload parts in flight at once (each held in memory); default 4.' })),
+    rangeSize: Type.Optional(
+      Type.Integer({ minimum: 1024 * 1024, maximum: 5 * 1024 ** 3, description: 'Bytes per ranged GET of a download; default 16 MiB.' }),
+    ),
+    rangeConcurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 64, description: 'Ranged GETs in flight per download (streamed to the file, not held); default 8.' }),
+    ),
     requestTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 100, description: 'A request whose connection is idle this long is dropped and retried; default 60000.' }),
     ),
@@ -39,7 +45,7 @@ export const s3StorageOptionsSchema = Type.Object(
       }),
     ),
     journalDir: Type.Optional(
-      Type.String({ minLength: 1, description: 'Folder of the multipart upload journals; default <cacheDir>/s3-uploads.' }),
+      Type.String({ minLength: 1, description: 'Folder of the upload and download journals (what a crashed transfer resumes from); default <cacheDir>/s3-journals.' }),
     ),
   },
   { description: 'Options of @assets/storage-s3' },
@@ -57,5 +63,7 @@ export interface S3StorageEnvironment {
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 export const DEFAULT_CONCURRENCY = 4
+export const DEFAULT_RANGE_SIZE = 16 * 1024 * 1024
+export const DEFAULT_RANGE_CONCURRENCY = 8
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_ATTEMPTS = 5

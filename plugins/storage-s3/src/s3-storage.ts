@@ -28,6 +28,8 @@ import {
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PART_SIZE,
+  DEFAULT_RANGE_CONCURRENCY,
+  DEFAULT_RANGE_SIZE,
   type S3StorageEnvironment,
   type S3StorageOptions,
 } from './s3-options.js'
@@ -85,9 +87,11 @@ export class S3Storage implements Storage {
       prefix: this.prefix,
       partSize: options.partSize ?? DEFAULT_PART_SIZE,
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      rangeSize: options.rangeSize ?? DEFAULT_RANGE_SIZE,
+      rangeConcurrency: options.rangeConcurrency ?? DEFAULT_RANGE_CONCURRENCY,
       maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       retryBaseDelayMs: options.retryBaseDelayMs ?? 200,
-      journalDir: options.journalDir ?? join(env.cacheDir ?? join(process.cwd(), '.assets-cache'), 's3-uploads'),
+      journalDir: options.journalDir ?? join(env.cacheDir ?? join(process.cwd(), '.assets-cache'), 's3-journals'),
       warn: (message) => logger.warn(message),
     })
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '@assets/core'
+import { SnapshotFile } from './snapshot-file.js'
 
 export interface JournalPart {
   partNumber: number
@@ -44,15 +44,17 @@ export async function readJournal(path: string, identity: JournalIdentity): Prom
   return same && typeof parsed.uploadId === 'string' && Array.isArray(parsed.parts) ? parsed : null
 }
 
-/** Serialises writes of one journal: parts finish in any order, the file always holds all of them. */
+/** Keeps one journal on disk: parts finish in any order, the file always holds all of them. */
 export class JournalWriter {
-  private queue: Promise<void> = Promise.resolve()
+  private readonly file: SnapshotFile
 
   /** `path` null: a stream source, which cannot be resumed, keeps its journal in memory only. */
   constructor(
     readonly path: string | null,
     private readonly journal: UploadJournal,
-  ) {}
+  ) {
+    this.file = new SnapshotFile(path)
+  }
 
   get parts(): readonly JournalPart[] {
     return this.journal.parts
@@ -61,7 +63,7 @@ export class JournalWriter {
   /** Keeps only these parts (those the server confirmed) and starts again from them. */
   async keepOnly(parts: JournalPart[]): Promise<void> {
     this.journal.parts = [...parts]
-    await this.write()
+    await this.file.save(this.journal)
   }
 
   get uploadId(): string {
@@ -70,23 +72,14 @@ export class JournalWriter {
 
   record(part: JournalPart): Promise<void> {
     this.journal.parts.push(part)
-    return this.write()
+    return this.file.save(this.journal)
   }
 
-  private write(): Promise<void> {
-    const { path } = this
-    if (path === null) return Promise.resolve()
-    const snapshot = JSON.stringify(this.journal)
-    this.queue = this.queue.then(() => writeFileAtomic(path, snapshot))
-    return this.queue
+  flush(): Promise<void> {
+    return this.file.flush()
   }
 
-  async flush(): Promise<void> {
-    await this.queue
-  }
-
-  async remove(): Promise<void> {
-    await this.queue.catch(() => {})
-    if (this.path !== null) await rm(this.path, { force: true })
+  remove(): Promise<void> {
+    return this.file.remove()
   }
 }

@@ -47,6 +47,8 @@ describe('plugin definition and options', () => {
       anonymous: false,
       partSize: 16 * 1024 * 1024,
       concurrency: 8,
+      rangeSize: 32 * 1024 * 1024,
+      rangeConcurrency: 16,
       requestTimeoutMs: 30_000,
       maxAttempts: 6,
       checksum: 'when_required',

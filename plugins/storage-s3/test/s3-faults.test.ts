@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ListPartsCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
@@ -48,7 +48,7 @@ describe('a connection cut in the middle of a transfer', () => {
   })
 
   it('a download and a streamed read go on from where the cut left them', async () => {
-    const storage = await testStorage({ concurrency: 2 }, cut.endpoint)
+    const storage = await testStorage({ rangeSize: 4 * MiB, rangeConcurrency: 2 }, cut.endpoint)
     const bytes = randomBytes(14 * MiB)
     await storage.upload('cut-down.bin', await fileOf(bytes))
     const folder = await temporaryFolder('s3-dl')
@@ -59,7 +59,8 @@ describe('a connection cut in the middle of a transfer', () => {
     expect(cut.cuts).toBe(cuts + 1)
     expect(result.digest).toBe(sha256(bytes))
     expect(sha256(await readFile(join(folder, 'out.bin')))).toBe(sha256(bytes))
-    expect(storage.stats.bytesReceived - received).toBeLessThan(bytes.length + 2 * 5 * MiB)
+    // Only the ranges in flight at the cut are read again, from where each one stopped.
+    expect(storage.stats.bytesReceived - received).toBeLessThan(bytes.length + 2 * 4 * MiB)
     received = storage.stats.bytesReceived
     cut.arm(3 * MiB, 'down')
     expect(sha256(await readAll(storage.open('cut-down.bin')))).toBe(sha256(bytes))
@@ -141,27 +142,32 @@ describe('checksum mode', () => {
   })
 })
 
-describe('a crash in the middle of a multipart upload', () => {
-  it('the rerun after SIGKILL reuses the parts the server already holds', async () => {
+/** Runs one transfer in a child process and SIGKILLs it once its progress reaches `killAt` bytes. */
+async function crashAt(op: 'upload' | 'download', options: object, path: string, location: string, killAt: number): Promise<string> {
+  const fixture = fileURLToPath(new URL('./fixtures/crash-transfer.mjs', import.meta.url))
+  const child = spawn(process.execPath, [fixture, op, JSON.stringify(options), path, location], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let output = ''
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const reached = [...output.matchAll(/progress (\d+)/g)].some((m) => Number(m[1]) >= killAt)
+      if (reached && child.exitCode === null) child.kill('SIGKILL')
+    })
+    child.on('exit', () => resolve())
+  })
+  expect(child.signalCode).toBe('SIGKILL')
+  expect(output).not.toMatch(/done/)
+  return output
+}
+
+describe('a crash in the middle of a transfer', () => {
+  it('the rerun of an upload after SIGKILL reuses the parts the server already holds', async () => {
     const bytes = randomBytes(26 * MiB)
     const source = await fileOf(bytes)
     const journalDir = await temporaryFolder('s3-journal')
     const options = { ...testOptions({ concurrency: 1 }), journalDir }
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/crash-upload.mjs', import.meta.url)), JSON.stringify(options), source, 'crashed.bin'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let output = ''
-    const killed = new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString()
-        // Two parts acknowledged (and journalled): crash now, with no chance to clean up.
-        if (/progress 10485760/.test(output)) child.kill('SIGKILL')
-      })
-      child.on('exit', () => resolve())
-    })
-    await killed
-    expect(child.signalCode).toBe('SIGKILL')
-    expect(output).not.toMatch(/done/)
+    // Two parts acknowledged (and journalled): crash now, with no chance to clean up.
+    await crashAt('upload', options, source, 'crashed.bin', 10 * MiB)
     const [name] = await readdir(journalDir)
     const journal = JSON.parse(await readFile(join(journalDir, name as string), 'utf8'))
     expect(journal.parts.length).toBeGreaterThanOrEqual(2)
@@ -174,6 +180,31 @@ describe('a crash in the middle of a multipart upload', () => {
     expect(rerun.stats.bytesSent).toBeLessThanOrEqual(bytes.length - 2 * 5 * MiB)
     expect(rerun.stats.bytesSent).toBe(bytes.length - journal.parts.length * 5 * MiB)
     expect(sha256(await readAll(rerun.open('crashed.bin')))).toBe(sha256(bytes))
+    await rerun.close()
+  })
+
+  it('the rerun of a download after SIGKILL fetches only the ranges its journal does not hold', async () => {
+    const bytes = randomBytes(24 * MiB + 5)
+    const journalDir = await temporaryFolder('s3-journal')
+    const options = { ...testOptions({ rangeSize: 2 * MiB, rangeConcurrency: 3 }), journalDir }
+    const seed = await testStorage({ prefix: options.prefix })
+    await seed.upload('crash-down.bin', await fileOf(bytes))
+    await seed.close()
+    const destination = join(await temporaryFolder('s3-dl'), 'out.bin')
+    await crashAt('download', options, destination, 'crash-down.bin', 12 * MiB)
+    const [name] = await readdir(journalDir)
+    const journal = JSON.parse(await readFile(join(journalDir, name as string), 'utf8'))
+    const held = (journal.done as Array<[number, number]>).reduce((sum, [start, end]) => sum + end - start, 0)
+    expect(held).toBeGreaterThanOrEqual(4 * MiB)
+    // Ranges land out of order, but the file stays shorter than the object until it is whole.
+    expect((await stat(destination)).size).toBeLessThan(bytes.length)
+
+    const rerun = await testStorage({ prefix: options.prefix, journalDir, rangeSize: 2 * MiB })
+    const result = await rerun.download('crash-down.bin', destination, { resume: true })
+    expect(result).toEqual({ size: bytes.length, digest: sha256(bytes) })
+    expect(rerun.stats.bytesReceived).toBe(bytes.length - held)
+    expect(sha256(await readFile(destination))).toBe(sha256(bytes))
+    expect(await readdir(journalDir)).toEqual([])
     await rerun.close()
   })
 })

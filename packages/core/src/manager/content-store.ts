@@ -7,7 +7,7 @@ import type { Storage } from '../contracts/storage.js'
 import { assertDigest, blobLocation, type ContentDigest, hashFile, sha256 } from '../digest.js'
 import { IntegrityError, NotFoundError, UnsupportedOperationError } from '../errors/index.js'
 import { decodeManifest, encodeManifest, type FolderFile } from './folder-manifest.js'
-import { runPool } from './run-pool.js'
+import { runPool } from '../transfer/run-pool.js'
 
 /** Where uploads land before they are known to be complete; gc removes stale ones. */
 export const STAGING_PREFIX = 'staging/'
