@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { type ContentDigest, digestHex, hashFile, IntegrityError, InvalidInputError, toContentDigest, type UploadOptions } from '@assets/core'
 import { abortUpload, completeUpload, confirmedParts, createUpload, uploadPart } from './multipart-upload.js'
+import { FileParts } from './file-parts.js'
 import { fixedSizeParts } from './part-reader.js'
 import type { S3Context } from './s3-context.js'
 import { isAbort, isNotFound } from './s3-errors.js'
@@ -87,8 +87,9 @@ export async function uploadObject(
   const { partSize } = ctx.settings
   const total = file?.size ?? options.size
   const hash = createHash('sha256')
-  const input = file ? createReadStream(file.path, { highWaterMark: 1 << 20, signal }) : (source as AsyncIterable<Uint8Array>)
-  const parts = fixedSizeParts(input, partSize, hash)
+  // A file is read straight into reused part buffers: one more than the parts in flight.
+  const pool = file ? new FileParts(file.path, file.size, partSize, ctx.settings.concurrency + 1) : undefined
+  const parts = pool && file ? pool.read(hash, signal) : fixedSizeParts(source as AsyncIterable<Uint8Array>, partSize, hash)
   const first = await parts.next()
   const second = first.done ? first : await parts.next()
   if (second.done) {
@@ -110,9 +111,12 @@ export async function uploadObject(
     if (!second.done) yield second.value
     yield* parts
   }
-  const journal = await openJournal(ctx, target, file, options, checksums)
+  const journal = await openJournal(ctx, target, file, options, checksums).catch(async (error: unknown) => {
+    await parts.return(undefined)
+    throw error
+  })
   try {
-    const uploaded = await sendParts(ctx, target, journal, all(), total, options)
+    const uploaded = await sendParts(ctx, target, journal, all(), total, options, (part) => pool?.release(part))
     const actual = { digest: toContentDigest(hash), size: uploaded.size }
     checkExpected(target, actual, options)
     if (file && actual.size !== file.size) throw new IntegrityError(`s3: ${file.path} changed size while it was being uploaded`)
@@ -173,6 +177,7 @@ async function sendParts(
   parts: AsyncIterable<Buffer>,
   total: number | undefined,
   options: UploadOptions,
+  release: (part: Buffer) => void,
 ): Promise<{ size: number; parts: JournalPart[] }> {
   const held = new Map(journal.parts.map((p) => [p.partNumber, p]))
   const inner = new AbortController()
@@ -193,6 +198,7 @@ async function sendParts(
       size += body.length
       const previous = held.get(partNumber)
       if (previous && previous.size === body.length) {
+        release(body)
         progress(body.length)
         continue
       }
@@ -200,6 +206,7 @@ async function sendParts(
       if (failure) break
       const n = partNumber
       const task = uploadPart(ctx, target, journal.uploadId, n, body, inner.signal)
+        .finally(() => release(body))
         .then(async (part) => {
           await journal.record(part)
           progress(part.size)
