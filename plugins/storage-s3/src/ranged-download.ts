@@ -57,12 +57,13 @@ function planSpans(size: number, have: Span[], rangeSize: number): FillingSpan[]
  * written at its offset as it streams in: memory does not grow with the spans in flight. Every
  * span is pinned to the object's ETag. The digest covers the whole file, resumed bytes included.
  *
- * With more than one span to fetch the file fills out of order, so:
+ * With more than one span to fetch (or spans from a journal) the file fills out of order, so:
  * - a journal records the completed spans, and a resume after a crash trusts exactly those;
  * - the object's last byte is written only once every other byte is, so a partial file is
  *   always shorter than the object (core's content store takes a file of full size for whole);
  * - a worker thread hashes the file behind the contiguous edge (WorkerHash).
- * Without a journal a partial file is trusted as a prefix, as the Storage contract says.
+ * Without a journal a partial file is trusted as a prefix, as the Storage contract says. An
+ * object without an ETag (no journal is possible) is fetched one span after another.
  */
 export async function downloadObject(
   ctx: S3Context,
@@ -80,18 +81,24 @@ export async function downloadObject(
   if (!start.fromJournal) await removeDownloadJournal(journalPath)
   const spans = planSpans(remote.size, start.have, ctx.settings.rangeSize)
   const todo = spans.filter((span) => span.filled === 0)
-  const outOfOrder = todo.length > 1 || start.fromJournal
+  // Without an ETag there can be no journal, so the spans are fetched one after another and the
+  // file stays a prefix of the object.
+  const outOfOrder = identity !== null && (todo.length > 1 || start.fromJournal)
   const file = await open(destPath, start.have.length > 0 ? 'r+' : 'w')
   let hash: DownloadHash | undefined
   try {
-    const journal = outOfOrder && identity !== null ? new DownloadJournalWriter(journalPath, identity, fileIdentity(await file.stat()), start.have) : null
+    const journal = outOfOrder && identity ? new DownloadJournalWriter(journalPath, identity, fileIdentity(await file.stat()), start.have) : null
     hash = outOfOrder ? new WorkerHash(path, spans) : await SequentialHash.start(file, start.have[0]?.[1] ?? 0, signal)
-    const transfer = new SpanTransfer(ctx, target, remote, file, hash, journal, outOfOrder, todo, options)
+    const transfer = new SpanTransfer(ctx, target, remote, file, hash, journal, outOfOrder, todo, outOfOrder ? ctx.settings.rangeConcurrency : 1, options)
     await transfer.run(spans)
     await file.sync()
     const digest = await hash.digest()
     await journal?.remove()
-    if (start.have.length === 0 && remote.sha256 !== undefined && remote.sha256 !== digestHex(digest)) {
+    // Our own bytes (a fresh download, or ranges our journal vouched for) must match the sha256
+    // recorded at upload. A partial file given as a prefix is the caller's, kept as it is (the
+    // Storage contract), and checked by the caller.
+    const ours = start.have.length === 0 || start.fromJournal
+    if (ours && remote.sha256 !== undefined && remote.sha256 !== digestHex(digest)) {
       await rm(destPath, { force: true })
       throw new IntegrityError(`s3: ${target.location} does not match the sha256 recorded when it was uploaded`)
     }
@@ -119,6 +126,7 @@ class SpanTransfer {
     private readonly journal: DownloadJournalWriter | null,
     private readonly holdLastByte: boolean,
     private readonly todo: FillingSpan[],
+    private readonly concurrency: number,
     private readonly options: DownloadOptions,
   ) {
     this.total = todo.reduce((sum, span) => sum + span.end - span.start, 0)
@@ -129,9 +137,11 @@ class SpanTransfer {
     const stop = () => this.inner.abort(signal?.reason)
     signal?.addEventListener('abort', stop, { once: true })
     try {
+      // A signal that fired before the listener was added would never reach the ranges.
+      signal?.throwIfAborted()
       await this.journal?.start()
       // The first failure is the one reported; it stops the other spans.
-      await runPool(this.todo, this.ctx.settings.rangeConcurrency, (span) =>
+      await runPool(this.todo, this.concurrency, (span) =>
         this.fetch(span).catch((error: unknown) => {
           this.inner.abort()
           throw error
@@ -152,6 +162,10 @@ class SpanTransfer {
     let batch: Buffer[] = []
     let batched = 0
     for await (const chunk of readWindow(this.ctx, target, { start: span.start, end: span.end, etag: remote.etag }, this.inner.signal)) {
+      // A server that sends more than the range asked for must not overwrite the next range.
+      if (span.start + span.filled + batched + chunk.length > span.end) {
+        throw new IntegrityError(`s3: ${target.location} sent more than the bytes ${span.start}-${span.end - 1} asked for`)
+      }
       batch.push(chunk)
       batched += chunk.length
       if (batched >= WRITE_BYTES) {
@@ -177,7 +191,8 @@ class SpanTransfer {
       chunks[chunks.length - 1] = last.subarray(0, last.length - 1)
       length--
     }
-    await this.file.writev(chunks, at)
+    const { bytesWritten } = await this.file.writev(chunks, at)
+    if (bytesWritten !== length) throw new Error(`s3: only ${bytesWritten} of ${length} bytes of ${this.target.location} reached the file at byte ${at} (disk full?)`)
     span.filled += length
     this.hash.written(at, chunks)
     this.received += length

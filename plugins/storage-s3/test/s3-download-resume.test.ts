@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { sha256 } from '@assets/core'
@@ -51,6 +52,43 @@ describe('downloads whose ranges land out of order', () => {
     expect(storage.stats.bytesReceived - before).toBe(bytes.length - heldBytes(done))
     expect((await readFile(destination)).equals(bytes)).toBe(true)
     expect(await readdir(storage.journalDir)).toEqual([])
+    await storage.close()
+  })
+
+  it('keeps the file shorter than the object until every range is in, even when the last range lands first', async () => {
+    // Two ranges of 4 MiB and a last one of 10 bytes, all three started at once: the short one
+    // lands long before the others.
+    const storage = await testStorage({ rangeSize: 4 * MiB, rangeConcurrency: 3 })
+    const bytes = randomBytes(8 * MiB + 10)
+    await storage.upload('last-first.bin', (async function* () {
+      yield bytes
+    })())
+    const destination = join(await temporaryFolder('s3-dl'), 'out.bin')
+    const sizes: number[] = []
+    const result = await storage.download('last-first.bin', destination, { onProgress: () => sizes.push(statSync(destination).size) })
+    expect(result.digest).toBe(sha256(bytes))
+    // The last range's bytes but its final one were in the file while others were missing.
+    expect(sizes).toContain(bytes.length - 1)
+    expect(sizes.slice(0, -1).every((size) => size < bytes.length)).toBe(true)
+    expect(sizes.at(-1)).toBe(bytes.length)
+    await storage.close()
+  })
+
+  it('checks ranges its journal vouched for against the sha256 recorded at upload', async () => {
+    const storage = await testStorage({ rangeSize: 2 * MiB, rangeConcurrency: 2 })
+    const bytes = randomBytes(12 * MiB)
+    await storage.upload('vouched.bin', (async function* () {
+      yield bytes
+    })(), { digest: sha256(bytes) })
+    const destination = join(await temporaryFolder('s3-dl'), 'out.bin')
+    const done = await cancelledDownload(storage, 'vouched.bin', destination, 5 * MiB)
+    // Damage a journalled range, as a power loss before the page cache reached the disk would.
+    const [start] = done[0] as [number, number]
+    const file = await open(destination, 'r+')
+    await file.write(Buffer.alloc(1000), 0, 1000, start)
+    await file.close()
+    await expect(storage.download('vouched.bin', destination, { resume: true })).rejects.toMatchObject({ code: 'INTEGRITY_ERROR' })
+    await expect(stat(destination)).rejects.toMatchObject({ code: 'ENOENT' })
     await storage.close()
   })
 

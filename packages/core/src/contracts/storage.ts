@@ -43,7 +43,12 @@ export interface UploadResult extends StorageObjectInfo {
 }
 
 export interface DownloadOptions {
-  /** Continue a partial `destPath` from its current size instead of starting over. */
+  /**
+   * Continue a partial `destPath` left by an earlier attempt instead of starting over: from its
+   * current size (the file is a prefix of the object), or from what the backend's own journal
+   * says the file holds (a backend that writes ranges out of order keeps such a journal, and
+   * keeps a partial file shorter than the object).
+   */
   resume?: boolean
   signal?: AbortSignal
   onProgress?: (progress: TransferProgress) => void
