@@ -30,12 +30,22 @@ export class SnapshotFile {
     await this.queue
   }
 
-  /** Deletes the file, and the temporary copies that a process killed while writing it left beside it. */
+  /**
+   * Deletes the file, and the temporary copies that a process killed while writing it left
+   * beside it (looked for only when there was a file: most transfers never had a journal).
+   */
   async remove(): Promise<void> {
     await this.queue.catch(() => {})
     const { path } = this
     if (path === null) return
-    await rm(path, { force: true })
+    const existed = await rm(path).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false
+        throw error
+      },
+    )
+    if (!existed) return
     const leftover = `${basename(path)}.tmp-`
     const names = await readdir(dirname(path)).catch(() => [])
     await Promise.all(names.filter((name) => name.startsWith(leftover)).map((name) => rm(join(dirname(path), name), { force: true })))
