@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, stat } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { Readable, Transform } from 'node:stream'
+import { Readable, Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { type ContentDigest, fsyncFile, IntegrityError, type TransferProgress, toContentDigest } from '@assets/core'
@@ -64,24 +64,72 @@ export interface WriteBodyOptions {
 /** Streams a response body into `path` (appending or replacing), hashing it, then fsyncs; returns the bytes written. */
 export async function writeBody(response: Response, path: string, options: WriteBodyOptions): Promise<number> {
   await mkdir(dirname(path), { recursive: true })
-  let written = 0
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       options.digests.update(chunk)
-      written += chunk.length
-      options.onProgress?.({ bytes: written, total: options.total })
       done(null, chunk)
     },
   })
-  const output = createWriteStream(path, { flags: options.append ? 'a' : 'w', highWaterMark: 4 << 20 })
-  if (response.body === null) {
-    output.end()
-    await pipeline(Readable.from([]), output)
-  } else {
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), tap, output, { signal: options.signal })
-  }
+  const output = new FileSink(path, options.append ? 'a' : 'w', (written) => options.onProgress?.({ bytes: written, total: options.total }))
+  const body = response.body === null ? Readable.from([]) : Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
+  await pipeline(body, tap, output, { signal: options.signal })
   await fsyncFile(path)
-  return written
+  return output.written
+}
+
+/**
+ * Writes a file and reports progress once bytes are in it, not when they arrive: a transfer
+ * stopped on progress (a cancel, a size limit) leaves at least the bytes reported in the
+ * partial file, so a resume continues from there instead of fetching them again.
+ */
+class FileSink extends Writable {
+  written = 0
+  #handle: FileHandle | undefined
+
+  constructor(
+    private readonly path: string,
+    private readonly flags: 'a' | 'w',
+    private readonly onWritten: (written: number) => void,
+  ) {
+    super({ highWaterMark: 4 << 20 })
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    open(this.path, this.flags).then((handle) => {
+      this.#handle = handle
+      callback()
+    }, callback)
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.#writeAll(chunks.map((c) => c.chunk)).then(() => {
+      this.onWritten(this.written)
+      callback()
+    }, callback)
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#close().then(() => callback(), callback)
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#close().then(() => callback(error), () => callback(error))
+  }
+
+  async #writeAll(buffers: Buffer[]): Promise<void> {
+    const handle = this.#handle as FileHandle
+    const expected = buffers.reduce((sum, b) => sum + b.length, 0)
+    const { bytesWritten } = await handle.writev(buffers)
+    // A regular file takes a whole write or fails; a short one means the disk ran out.
+    if (bytesWritten !== expected) throw Object.assign(new Error(`short write to ${this.path}: ${bytesWritten} of ${expected} bytes`), { code: 'ENOSPC' })
+    this.written += bytesWritten
+  }
+
+  async #close(): Promise<void> {
+    const handle = this.#handle
+    this.#handle = undefined
+    await handle?.close()
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type ManifestEntry, sha256 } from '@assets/core'
@@ -161,6 +161,8 @@ describe('downloading a whole repository', () => {
       )
     expect(aborted).toBe('AbortError')
     expect(existsSync(join(scratch, 'out'))).toBe(false)
+    // Progress counts bytes in the file, so what was reported before the abort is kept for the resume.
+    expect(statSync(join(scratch, 'out.partial', 'weights.bin')).size).toBeGreaterThan(1_000_000 - '{"a": 1}'.length)
     const result = await storage.downloadRepository(join(scratch, 'out'))
     expect(result.files.map((f) => f.digest)).toEqual([sha256('{"a": 1}'), sha256(weights)])
     expect(hub.state.rangeLog.some((r) => r.startsWith(`/lfs-cdn/${lfsOid(weights)} bytes=`) && !r.endsWith('bytes=0-'))).toBe(true)
