@@ -3,48 +3,62 @@
 // - `assets --help`: the dispatcher alone (no command module, no @assets/core);
 // - a warm `assets get` of a small asset already in the cache: config, plugins, one registry
 //   look-up and one cache hit — the whole cost of using the CLI from a script.
+// With `--node24`, the same on Node 24 (a checkout of HEAD built with it, see node24-tree.mjs)
+// side by side with the Node running this script, each against its own `node -e 0`.
 // Goal: both well under 500 ms. Rounds: BENCH_RUNS (default 20); the median is reported.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { node24Tree } from './node24-tree.mjs'
 
 const runs = Number(process.env.BENCH_RUNS ?? 20)
-const bin = fileURLToPath(new URL('../apps/cli/dist/bin.js', import.meta.url))
-const root = mkdtempSync(join(tmpdir(), 'assets-cli-bench-'))
-// Only PATH from the caller: no CONFIG_PATH or STORAGE_TYPE may turn the embedded default into a server.
-const env = { PATH: process.env.PATH, HOME: root, ASSETS_HOME: join(root, 'home') }
+const repoRoot = fileURLToPath(new URL('..', import.meta.url))
+const sides = [{ node: process.execPath, version: process.version, bin: join(repoRoot, 'apps', 'cli', 'dist', 'bin.js') }]
+if (process.argv.includes('--node24')) sides.push(node24Tree(repoRoot))
 
-function run(args) {
+const root = mkdtempSync(join(tmpdir(), 'assets-cli-bench-'))
+
+function run(side, args) {
+  // Only PATH from the caller: no CONFIG_PATH or STORAGE_TYPE may turn the embedded default into a
+  // server. Each side has its own ASSETS_HOME (the registry is the same format, but a warm cache
+  // per side keeps the sides independent).
+  const env = { PATH: process.env.PATH, HOME: root, ASSETS_HOME: join(root, `home-${side.version}`) }
   const t = performance.now()
-  const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' })
+  const r = spawnSync(side.node, args, { cwd: root, env, encoding: 'utf8' })
   const ms = performance.now() - t
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  if (r.status !== 0) throw new Error(`${side.node} ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
   return ms
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 try {
   writeFileSync(join(root, 'small.csv'), 'cell,gene_a,gene_b\nc1,1,0\nc2,3,4\n')
-  run([bin, 'put', 'bench/small', join(root, 'small.csv'), '--quiet'])
-  run([bin, 'get', 'bench/small']) // fills the cache: every get below is warm
-
-  const cases = {
-    'node -e 0 (floor)': ['-e', '0'],
-    'assets --help': [bin, '--help'],
-    'assets get (warm)': [bin, 'get', 'bench/small'],
+  const cases = []
+  for (const side of sides) {
+    run(side, [side.bin, 'put', 'bench/small', join(root, 'small.csv'), '--quiet'])
+    run(side, [side.bin, 'get', 'bench/small']) // fills the cache: every get below is warm
+    cases.push(
+      { side, name: 'node -e 0 (floor)', args: ['-e', '0'] },
+      { side, name: 'assets --help', args: [side.bin, '--help'] },
+      { side, name: 'assets get (warm)', args: [side.bin, 'get', 'bench/small'] },
+    )
   }
-  const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]))
-  for (const args of Object.values(cases)) run(args) // one untimed round: disk and page cache warm
-  for (let i = 0; i < runs; i++) for (const [name, args] of Object.entries(cases)) times[name].push(run(args))
+  const times = cases.map(() => [])
+  for (const c of cases) run(c.side, c.args) // one untimed round: disk, page cache and compile cache warm
+  for (let i = 0; i < runs; i++) cases.forEach((c, j) => times[j].push(run(c.side, c.args)))
 
-  console.log(`machine: ${cpus().length} cores, node ${process.version}; ${runs} runs each, median`)
-  const floor = median(times['node -e 0 (floor)'])
-  for (const [name, xs] of Object.entries(times)) {
-    const m = median(xs)
-    const verdict = name.startsWith('node') ? '' : m < 500 ? '  goal < 500 ms: met' : '  goal < 500 ms: MISSED'
-    console.log(`${name.padEnd(20)} ${m.toFixed(0).padStart(5)} ms   ×${(m / floor).toFixed(1)} the floor${verdict}`)
+  console.log(`machine: ${cpus().length} cores; ${runs} runs each, median, interleaved`)
+  for (const side of sides) {
+    console.log(`\nnode ${side.version}`)
+    const floor = median(times[cases.findIndex((c) => c.side === side && c.name.startsWith('node'))])
+    cases.forEach((c, j) => {
+      if (c.side !== side) return
+      const m = median(times[j])
+      const verdict = c.name.startsWith('node') ? '' : m < 500 ? '  goal < 500 ms: met' : '  goal < 500 ms: MISSED'
+      console.log(`${c.name.padEnd(20)} ${m.toFixed(0).padStart(5)} ms   ×${(m / floor).toFixed(1)} the floor${verdict}`)
+    })
   }
 } finally {
   rmSync(root, { recursive: true, force: true })

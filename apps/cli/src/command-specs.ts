@@ -262,7 +262,7 @@ const COMMAND_LIST: CommandSpec[] = [
   },
   {
     name: 'plugins',
-    summary: 'built-in plugins, which are installed and which the config selects',
+    summary: 'built-in and installed plugins, where each was found, and which the config selects',
     args: '',
     positionals: [0, 0],
     options: {},

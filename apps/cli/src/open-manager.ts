@@ -1,30 +1,13 @@
-import { createRequire } from 'node:module'
-import { isAbsolute, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { AssetConfig, actorFor, type BaseAssetManager, createAssetManager, type Logger, type PluginImporter } from '@assets/core'
+import { AssetConfig, actorFor, type BaseAssetManager, createAssetManager, type Logger, PluginSearch } from '@assets/core'
 import type { GlobalOptions } from './args.js'
 
 /**
- * Imports plugin packages from the CLI's own location, so that a plugin installed next to the
- * CLI (`npm i -g @assets/cli @assets/storage-s3`) is found; then, like core's default importer,
- * from the working directory, where a project's own plugins live.
+ * Where the command finds plugins: the built-in ones it ships first (they come with it, in the
+ * workspace and in `npm i -g @assets/cli` alike); any other package from the config's plugin
+ * paths, then the working directory's project, then next to the command.
  */
-export const cliImporter: PluginImporter = async (specifier) => {
-  if (isAbsolute(specifier)) return import(pathToFileURL(specifier).href)
-  try {
-    return await import(specifier)
-  } catch (error) {
-    const code = (error as { code?: unknown }).code
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_UNSUPPORTED_DIR_IMPORT') throw error
-    let file: string
-    try {
-      file = createRequire(join(process.cwd(), 'noop.js')).resolve(specifier)
-    } catch {
-      // The first error names the package the way core's "install X" message expects.
-      throw error
-    }
-    return import(pathToFileURL(file).href)
-  }
+export function pluginSearch(config: AssetConfig): PluginSearch {
+  return new PluginSearch({ bundledWith: import.meta.url, pluginPaths: config.pluginPaths })
 }
 
 export function cliLogger(globals: GlobalOptions): Logger {
@@ -35,7 +18,7 @@ export function cliLogger(globals: GlobalOptions): Logger {
 export async function openManager(globals: GlobalOptions): Promise<{ manager: BaseAssetManager; config: AssetConfig }> {
   const config = AssetConfig.load()
   const actor = actorFor(config, globals.as)
-  const manager = await createAssetManager(config, { importer: cliImporter, actor, logger: cliLogger(globals) })
+  const manager = await createAssetManager(config, { importer: pluginSearch(config).importer, actor, logger: cliLogger(globals) })
   return { manager, config }
 }
 

@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectFailure, Sandbox } from './fixtures/cli.js'
+import { CLI_ROOT, expectFailure, Sandbox } from './fixtures/cli.js'
 
 let s: Sandbox
 
@@ -70,12 +71,35 @@ describe('config', () => {
   })
 
   it('a selected plugin that is not installed is reported by check, and fails commands with PLUGIN_NOT_FOUND', async () => {
-    const env = { STORAGE_TYPE: 's3', S3_BUCKET: 'b' }
+    const env = { STORAGE_TYPE: '@acme/assets-storage-gcs' }
     const check = await s.run(['config', 'check', '--json'], { env })
     expect(check.code).toBe(1)
     const doc = JSON.parse(check.stdout) as { problems: Array<{ field: string; message: string }> }
-    expect(doc.problems).toEqual([{ field: 'storage.type', message: expect.stringMatching(/PLUGIN_NOT_FOUND: .*@assets\/storage-s3/) }])
+    expect(doc.problems).toEqual([
+      { field: 'storage.type', message: expect.stringMatching(/^PLUGIN_NOT_FOUND: storage plugin @acme\/assets-storage-gcs was not found: install it \(npm install @acme\/assets-storage-gcs\); looked from /) },
+    ])
     expectFailure(await s.run(['ls'], { env }), 'PLUGIN_NOT_FOUND')
+  })
+
+  it('config check loads every built-in backend the command ships, whatever the working folder', async () => {
+    const env = {
+      STORAGE_TYPE: 'S3Storage',
+      S3_BUCKET: 'benchmarks',
+      S3_REGION: 'us-east-1',
+      DB_TYPE: 'PostgreSQL',
+      DB_HOST: '127.0.0.1',
+      CACHE_TYPE: 'RedisCache',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    }
+    expect(await s.json(['config', 'check'], { env, cwd: s.root })).toEqual({ ok: true, problems: [] })
+    expect(await s.json(['config', 'check'], { env: { STORAGE_TYPE: 'http', HTTP_STORAGE_BASE_URL: 'https://mirror.example.org' } })).toEqual({ ok: true, problems: [] })
+    // Hugging Face is found too: its own schema reports the missing repository.
+    const hf = await s.run(['config', 'check', '--json'], { env: { STORAGE_TYPE: 'HuggingFace' }, cwd: '/' })
+    expect(hf.code).toBe(1)
+    expect(JSON.parse(hf.stdout)).toEqual({
+      ok: false,
+      problems: [{ field: 'storage.repo', message: expect.stringMatching(/^expected required property/i) }],
+    })
   })
 
   it('an invalid config fails every command with CONFIG_INVALID listing each bad field', async () => {
@@ -95,6 +119,7 @@ describe('plugins', () => {
     builtin: boolean
     installed: boolean
     version: string | null
+    origin: string | null
     path: string | null
     selected: boolean
   }
@@ -102,12 +127,23 @@ describe('plugins', () => {
   it('lists the built-in plugins, which resolve from the CLI, and which the config selects', async () => {
     const { plugins } = await s.json<{ plugins: Row[] }>(['plugins'])
     const row = (kind: string, name: string) => plugins.find((p) => p.kind === kind && p.name === name)
-    expect(Object.keys(plugins[0] ?? {}).sort()).toEqual(['builtin', 'installed', 'kind', 'name', 'packageName', 'path', 'selected', 'version'])
-    expect(row('storage', 'local')).toMatchObject({ packageName: '@assets/storage-local', installed: true, selected: true, builtin: true })
+    expect(Object.keys(plugins[0] ?? {}).sort()).toEqual(['builtin', 'installed', 'kind', 'name', 'origin', 'packageName', 'path', 'selected', 'version'])
+    expect(row('storage', 'local')).toMatchObject({ packageName: '@assets/storage-local', installed: true, selected: true, builtin: true, origin: 'bundled' })
     expect(row('storage', 'local')?.version).toMatch(/^\d+\.\d+\.\d+/)
     expect(row('registry', 'sqlite')).toMatchObject({ installed: true, selected: true })
     expect(row('cache', 'local')).toMatchObject({ installed: true, selected: true })
-    expect(row('storage', 's3')).toMatchObject({ packageName: '@assets/storage-s3', installed: false, selected: false })
+    // Every built-in comes with the command, found next to it whatever the working folder.
+    for (const p of plugins) expect(p).toMatchObject({ builtin: true, installed: true, origin: 'bundled', path: expect.stringContaining(p.packageName) })
+    expect(plugins.map((p) => `${p.kind}/${p.name}`).sort()).toEqual([
+      'cache/local',
+      'cache/redis',
+      'registry/postgres',
+      'registry/sqlite',
+      'storage/http',
+      'storage/huggingface',
+      'storage/local',
+      'storage/s3',
+    ])
     expect(row('registry', 'postgres')?.selected).toBe(false)
   })
 
@@ -121,7 +157,41 @@ describe('plugins', () => {
     })
     expect(plugins.find((p) => p.name === 'local' && p.kind === 'storage')?.selected).toBe(false)
     const human = await s.run(['plugins'])
-    expect(human.stdout).toMatch(/^storage +local +@assets\/storage-local +\d+\.\d+\.\d+\S* +yes$/m)
+    expect(human.stdout).toMatch(/^storage +local +@assets\/storage-local +\d+\.\d+\.\d+\S* +bundled: \S+ +yes$/m)
+  })
+
+  it('finds third-party plugins in the working folder’s project and in a plugin path the config names', async () => {
+    // Two packages that are the local storage under another name: real plugins, loaded by name.
+    const localStorage = pathToFileURL(join(CLI_ROOT, 'node_modules', '@assets', 'storage-local', 'dist', 'index.js')).href
+    const plugin = async (dir: string, name: string) => {
+      await mkdir(dir, { recursive: true })
+      await writeFile(join(dir, 'package.json'), JSON.stringify({ name, version: '7.0.0', type: 'module', exports: { '.': { import: './index.js' } } }))
+      await writeFile(join(dir, 'index.js'), `export { default } from ${JSON.stringify(localStorage)}\n`)
+    }
+    await plugin(s.path('node_modules', '@acme', 'assets-storage-here'), '@acme/assets-storage-here')
+    const folder = join(s.root, 'plugin-folder')
+    await plugin(join(folder, 'assets-storage-there'), 'assets-storage-there')
+    await writeFile(s.path('plugins.yaml'), `pluginPaths: [../plugin-folder]\n`)
+    const env = { CONFIG_PATH: 'plugins.yaml' }
+
+    const { plugins } = await s.json<{ plugins: Row[] }>(['plugins'], { env })
+    expect(plugins.filter((p) => !p.builtin)).toEqual([
+      expect.objectContaining({ packageName: 'assets-storage-there', kind: 'storage', origin: 'plugin path', path: join(folder, 'assets-storage-there'), version: '7.0.0', selected: false }),
+      expect.objectContaining({ packageName: '@acme/assets-storage-here', kind: 'storage', origin: 'project', version: '7.0.0' }),
+    ])
+    for (const type of ['@acme/assets-storage-here', 'assets-storage-there']) {
+      const store = join(s.root, 'third-party', type)
+      await writeFile(s.path('stack.yaml'), `pluginPaths: [../plugin-folder]\nstorage: { type: "${type}", path: "${store}" }\n`)
+      const stack = { CONFIG_PATH: 'stack.yaml', ASSETS_HOME: join(s.root, 'third-party', 'home') }
+      const put = await s.json<{ version: string }>(['put', 'third/party', 'a.txt'], { env: stack })
+      const got = await s.json<{ path: string }>(['get', `third/party@${put.version}`], { env: stack })
+      expect(await readFile(got.path, 'utf8')).toBe('aaaa\n')
+      expect(await readdir(join(store, 'blobs'), { recursive: true })).not.toEqual([])
+    }
+    // Outside the project, the project's plugin is gone; the plugin path still serves.
+    const elsewhere = await s.run(['ls'], { env: { CONFIG_PATH: s.path('plugins.yaml'), STORAGE_TYPE: '@acme/assets-storage-here' }, cwd: s.root })
+    expectFailure(elsewhere, 'PLUGIN_NOT_FOUND')
+    expect(elsewhere.stderr).toContain(`looked from ${folder}, ${s.root}, ${join(CLI_ROOT, 'dist')}`)
   })
 })
 

@@ -4,12 +4,16 @@ import type { Actor } from './acl.js'
 import { AssetConfig } from './config/index.js'
 import type { Logger, PluginContext } from './contracts/plugin.js'
 import { BaseAssetManager } from './manager/base-asset-manager.js'
-import { loadPlugin, type PluginImporter } from './plugin-loader.js'
+import { loadPlugin } from './plugins/plugin-loader.js'
+import { type PluginImporter, PluginSearch } from './plugins/plugin-search.js'
 
 export interface CreateAssetManagerOptions {
   /** Who acts; default: the configured identity, else the OS user (see `defaultActor`). */
   actor?: Actor
-  /** How plugin packages are imported (an application passes its own `(s) => import(s)`). */
+  /**
+   * How plugin packages are imported; default: a PluginSearch of the working directory's
+   * project, wherever core is installed, and the config's plugin paths.
+   */
   importer?: PluginImporter
   logger?: Logger
 }
@@ -38,7 +42,7 @@ export function actorFor(config: AssetConfig, user?: string): Actor {
  */
 export async function createAssetManager(config: AssetConfig = AssetConfig.load(), options: CreateAssetManagerOptions = {}): Promise<BaseAssetManager> {
   const context: PluginContext = config.pluginContext(options.logger)
-  const load = { importer: options.importer }
+  const load = { importer: options.importer ?? new PluginSearch({ pluginPaths: config.pluginPaths }).importer }
   const storage = await loadPlugin('storage', config.storage, context, load)
   const registry = await loadPlugin('registry', config.registry, context, load)
   const cache = config.cache.enabled ? await loadPlugin('cache', config.cache, context, load) : null

@@ -30,9 +30,17 @@ export {
   resolvePluginPackage,
   type BuiltinPlugin,
   type LoadPluginOptions,
-  type PluginImporter,
   type ResolvedPluginPackage,
-} from './plugin-loader.js'
+} from './plugins/plugin-loader.js'
+export {
+  type InstalledPlugin,
+  type LocatedPlugin,
+  type PluginImporter,
+  type PluginOrigin,
+  PluginSearch,
+  type PluginSearchOptions,
+  type SearchRoot,
+} from './plugins/plugin-search.js'
 export { actorFor, createAssetManager, type CreateAssetManagerOptions } from './create-asset-manager.js'
 // Plugins declare their options with core's own copy of typebox, so that schemas and checks agree.
 export { type Static, type TSchema, Type } from '@sinclair/typebox'

@@ -63,6 +63,7 @@ describe('embedded default', () => {
       identity: { groups: [], roles: [] },
       users: {},
       allowInsecureStorage: false,
+      pluginPaths: [],
     })
     expect(Object.values(config.sources).every((s) => s === 'default')).toBe(true)
     expect(config.configFile).toBeUndefined()
@@ -335,6 +336,13 @@ describe('precedence: environment > .env > config file > defaults', () => {
     expect(config.cache).toEqual({ type: 'local', enabled: true, ttl: 30, path: `${HOME}/.cache/assets` })
   })
 
+  it('a file section that names no type keeps its options for the type the environment selects', () => {
+    rmSync(join(cwd, '.env'))
+    write('config.yaml', 'storage: { repo: lab/benchmarks, repoType: dataset }\n')
+    expect(load({ STORAGE_TYPE: 'HuggingFace' }).storage).toEqual({ type: 'huggingface', repo: 'lab/benchmarks', repoType: 'dataset' })
+    expect(load({}).storage).toMatchObject({ type: 'local', repo: 'lab/benchmarks' })
+  })
+
   it('naming the same type in the environment keeps the file options', () => {
     const config = load({ STORAGE_TYPE: 'S3Storage' })
     expect(config.storage.prefix).toBe('yaml-prefix')
@@ -346,6 +354,21 @@ describe('precedence: environment > .env > config file > defaults', () => {
     const config = load({ DOTENV_PATH: 'custom.env' })
     expect(config.registry).toEqual({ type: 'postgres', host: 'from-other', database: 'from-custom' })
     expect(config.storage.type).toBe('local')
+  })
+
+  it('pluginPaths in the file are relative to it; ASSETS_PLUGIN_PATH, a list like NODE_PATH, replaces them', () => {
+    mkdirSync(join(cwd, 'conf'))
+    write('conf/assets.yaml', 'pluginPaths: [plugins, /opt/assets-plugins]\n')
+    const fromFile = load({ CONFIG_PATH: 'conf/assets.yaml' })
+    expect(fromFile.pluginPaths).toEqual([join(cwd, 'conf', 'plugins'), '/opt/assets-plugins'])
+    expect(fromFile.sources.pluginPaths).toBe('file')
+    const fromEnv = load({ CONFIG_PATH: 'conf/assets.yaml', ASSETS_PLUGIN_PATH: `/srv/p1::rel` })
+    expect(fromEnv.pluginPaths).toEqual(['/srv/p1', join(cwd, 'rel')])
+    expect(fromEnv.sources.pluginPaths).toBe('env')
+    expect(Object.isFrozen(fromEnv.pluginPaths)).toBe(true)
+    expect(configError(() => load({}, write('bad.yaml', 'pluginPaths: plugins\n'))).problems).toEqual([
+      { field: 'pluginPaths', message: expect.stringMatching(/^expected array/) },
+    ])
   })
 
   it('the configPath option beats CONFIG_PATH', () => {

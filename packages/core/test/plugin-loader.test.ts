@@ -17,9 +17,9 @@ import {
   BUILTIN_PLUGINS,
   listBuiltinPlugins,
   loadPlugin,
-  type PluginImporter,
   resolvePluginPackage,
-} from '../src/plugin-loader.js'
+} from '../src/plugins/plugin-loader.js'
+import type { PluginImporter } from '../src/plugins/plugin-search.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/plugins/${name}`, import.meta.url))
 
@@ -96,7 +96,7 @@ describe('selection by name', () => {
     const error = await failure(() => loadPlugin('storage', { type: 's3' }, context, { importer: importerOf({}) }))
     expect(PluginNotFoundError.isInstance(error)).toBe(true)
     expect(error.message).toBe(
-      'storage type "s3" needs the package @assets/storage-s3: install it (pnpm add @assets/storage-s3)',
+      'storage type "s3" needs the package @assets/storage-s3: install it (npm install @assets/storage-s3)',
     )
   })
 
@@ -105,7 +105,7 @@ describe('selection by name', () => {
       loadPlugin('registry', { type: '@assets-fixture/registry-not-installed' }, context),
     )
     expect(error.code).toBe('PLUGIN_NOT_FOUND')
-    expect(error.message).toContain('pnpm add @assets-fixture/registry-not-installed')
+    expect(error.message).toContain('install it (npm install @assets-fixture/registry-not-installed); looked from ')
   })
 
   it('an unknown name that is no package name lists the known names and imports nothing', async () => {
@@ -200,7 +200,7 @@ describe('a plugin package on disk', () => {
   it('a path that does not exist is not found', async () => {
     const error = await failure(() => loadPlugin('storage', { type: fixture('no-such-plugin') }, context))
     expect(error.code).toBe('PLUGIN_NOT_FOUND')
-    expect(error.message).not.toContain('pnpm add')
+    expect(error.message).not.toContain('npm install')
   })
 
   it('resolves a package from the working directory when core cannot see it', async () => {

@@ -73,7 +73,7 @@ describe('createAssetManager on the embedded default', () => {
     const config = AssetConfig.load({ env: { ASSETS_HOME: home, STORAGE_TYPE: 'S3', S3_BUCKET: 'b' }, cwd: home })
     const error = await createAssetManager(config, { importer }).catch((e: unknown) => e)
     expect(PluginNotFoundError.isInstance(error)).toBe(true)
-    expect((error as Error).message).toContain('install it (pnpm add @assets/storage-s3)')
+    expect((error as Error).message).toContain('install it (npm install @assets/storage-s3)')
   })
 
   it('an unknown plugin name lists the known ones', async () => {

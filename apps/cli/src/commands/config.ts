@@ -9,7 +9,7 @@ import {
   validateActor,
 } from '@assets/core'
 import type { CommandContext } from '../context.js'
-import { cliImporter, cliLogger } from '../open-manager.js'
+import { cliLogger, pluginSearch } from '../open-manager.js'
 import { compactJson, fields } from '../output.js'
 
 export async function configShow(ctx: CommandContext): Promise<number> {
@@ -40,6 +40,7 @@ export async function configShow(ctx: CommandContext): Promise<number> {
       ['identity', section({ ...values.identity }) + from('identity')],
       ['users', Object.keys(values.users).length === 0 ? '(none)' + from('users') : compactJson(values.users) + from('users')],
       ['insecure http', String(values.allowInsecureStorage) + from('allowInsecureStorage')],
+      ['plugin paths', (values.pluginPaths.length === 0 ? '(none)' : values.pluginPaths.join(', ')) + from('pluginPaths')],
       ['acting as', `user:${actor.user}${actor.groups?.length ? ` groups ${actor.groups.join(',')}` : ''}${actor.roles?.length ? ` roles ${actor.roles.join(',')}` : ''}`],
     ])
   })
@@ -63,10 +64,11 @@ export async function configCheck(ctx: CommandContext): Promise<number> {
   }
   if (config) {
     const context = config.pluginContext(cliLogger(ctx.globals))
+    const importer = pluginSearch(config).importer
     for (const kind of KINDS) {
       if (kind === 'cache' && !config.cache.enabled) continue
       try {
-        const instance = await loadPlugin(kind, config[kind], context, { importer: cliImporter })
+        const instance = await loadPlugin(kind, config[kind], context, { importer })
         await instance.close()
       } catch (error) {
         if (ConfigInvalidError.isInstance(error)) problems.push(...error.problems)

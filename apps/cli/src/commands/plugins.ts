@@ -1,39 +1,16 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { AssetConfig, ConfigInvalidError, listBuiltinPlugins, type PluginKind, resolvePluginPackage } from '@assets/core'
+import {
+  AssetConfig,
+  ConfigInvalidError,
+  type LocatedPlugin,
+  listBuiltinPlugins,
+  type PluginKind,
+  type PluginOrigin,
+  type PluginSearch,
+  resolvePluginPackage,
+} from '@assets/core'
 import type { CommandContext } from '../context.js'
+import { pluginSearch } from '../open-manager.js'
 import { table } from '../output.js'
-
-interface Installed {
-  version: string | null
-  path: string
-}
-
-/** Where a package resolves from the CLI (else from the working directory), like the importer. */
-function installed(specifier: string): Installed | null {
-  let entry: string | undefined
-  try {
-    entry = fileURLToPath(import.meta.resolve(specifier))
-  } catch {
-    try {
-      entry = createRequire(join(process.cwd(), 'noop.js')).resolve(specifier)
-    } catch {
-      return null
-    }
-  }
-  // The package's folder: the nearest package.json above the entry file that names it.
-  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string }
-      if (pkg.name !== undefined) return { version: pkg.name === specifier ? (pkg.version ?? null) : null, path: dir }
-    } catch {
-      // no package.json here: keep climbing
-    }
-  }
-  return { version: null, path: dirname(entry) }
-}
 
 interface PluginRow {
   kind: PluginKind
@@ -42,18 +19,29 @@ interface PluginRow {
   builtin: boolean
   installed: boolean
   version: string | null
+  /** Where it was found: next to the command (`bundled`), the project, a plugin path, or a path. */
+  origin: PluginOrigin | null
+  /** The package's folder. */
   path: string | null
   selected: boolean
+  /** Why a package that is there cannot be resolved (a broken manifest, a missing entry). */
+  problem?: string
 }
 
+/**
+ * Every built-in plugin, every third-party plugin installed where the command looks (by the
+ * `assets-<kind>-<name>` naming convention) and the plugins the config selects — with where
+ * each was found. Nothing is imported: listing runs no plugin code.
+ */
 export async function plugins(ctx: CommandContext): Promise<number> {
   let config: AssetConfig | null = null
   try {
     config = AssetConfig.load()
   } catch (error) {
     if (!ConfigInvalidError.isInstance(error)) throw error
-    ctx.out.note('the config is invalid, so no plugin is shown as selected (run: assets config check)')
+    ctx.out.note('the config is invalid, so no plugin is shown as selected and no plugin path is searched (run: assets config check)')
   }
+  const search = pluginSearch(config ?? AssetConfig.fromObject({}))
   const selected = new Map<PluginKind, string>()
   if (config) {
     for (const kind of ['storage', 'registry', 'cache'] as const) {
@@ -65,29 +53,56 @@ export async function plugins(ctx: CommandContext): Promise<number> {
       }
     }
   }
-  const row = (kind: PluginKind, name: string, packageName: string, builtin: boolean): PluginRow => {
-    const found = installed(packageName)
-    return {
-      kind,
-      name,
-      packageName,
-      builtin,
-      installed: found !== null,
-      version: found?.version ?? null,
-      path: found?.path ?? null,
-      selected: selected.get(kind) === packageName,
-    }
+  const rows = listBuiltinPlugins().map((p) => row(search, p.kind, p.name, p.packageName, true, selected))
+  for (const found of search.installed()) {
+    rows.push(describe(found.kind, found.specifier, found.specifier, false, selected, found))
   }
-  const rows = listBuiltinPlugins().map((p) => row(p.kind, p.name, p.packageName, true))
   // A third-party plugin the config names is listed too, installed or not.
   for (const [kind, specifier] of selected) {
-    if (!rows.some((r) => r.kind === kind && r.packageName === specifier)) rows.push(row(kind, specifier, specifier, false))
+    if (!rows.some((r) => r.kind === kind && r.packageName === specifier)) rows.push(row(search, kind, specifier, specifier, false, selected))
   }
   ctx.out.result({ plugins: rows }, () =>
     table(
-      ['KIND', 'NAME', 'PACKAGE', 'INSTALLED', 'SELECTED'],
-      rows.map((r) => [r.kind, r.name, r.packageName, r.installed ? (r.version ?? 'yes') : 'no', r.selected ? 'yes' : '']),
+      ['KIND', 'NAME', 'PACKAGE', 'VERSION', 'FOUND', 'SELECTED'],
+      rows.map((r) => [
+        r.kind,
+        r.name,
+        r.packageName,
+        r.installed ? (r.version ?? '?') : r.problem !== undefined ? 'broken' : 'not installed',
+        r.path === null ? '' : `${r.origin}: ${r.path}`,
+        r.selected ? 'yes' : '',
+      ]),
     ),
   )
   return 0
+}
+
+function row(search: PluginSearch, kind: PluginKind, name: string, packageName: string, builtin: boolean, selected: Map<PluginKind, string>): PluginRow {
+  try {
+    return describe(kind, name, packageName, builtin, selected, search.locate(packageName, builtin))
+  } catch (error) {
+    const base = describe(kind, name, packageName, builtin, selected, undefined)
+    return { ...base, problem: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+function describe(
+  kind: PluginKind,
+  name: string,
+  packageName: string,
+  builtin: boolean,
+  selected: Map<PluginKind, string>,
+  found: LocatedPlugin | undefined,
+): PluginRow {
+  return {
+    kind,
+    name,
+    packageName,
+    builtin,
+    installed: found !== undefined,
+    version: found?.version ?? null,
+    origin: found?.origin ?? null,
+    path: found?.dir ?? null,
+    selected: selected.get(kind) === packageName,
+  }
 }

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { delimiter, dirname, join, resolve } from 'node:path'
 import { validatePrincipal } from '../acl.js'
 import type { Logger, PluginContext, PluginKind } from '../contracts/index.js'
 import { parseDataYaml, yamlPosition } from '../data-yaml.js'
@@ -60,8 +60,9 @@ const RANK: Record<ConfigSource, number> = { default: 0, file: 1, code: 1, doten
  *   3. the YAML config file (`configPath`, else `CONFIG_PATH`, else `config.yaml` in cwd when it
  *      exists); a named file that does not exist is a problem, not a silent fallback;
  *   4. the embedded default (local folder storage, local cache, SQLite registry).
- * The environment selecting a different plugin type than the file drops the file's options for
- * that section: S3 options make no sense to an HTTP store. Every problem found on the way is
+ * The environment selecting a different plugin type than the file names drops the file's options
+ * for that section: S3 options make no sense to an HTTP store. A file section that names no type
+ * keeps its options for the type the environment selects. Every problem found on the way is
  * collected and thrown as one ConfigInvalidError. Nothing is created on disk here.
  *
  * Values are deep-frozen. Printing (`toJSON`, `redacted`, `util.inspect`) hides secrets.
@@ -75,6 +76,7 @@ export class AssetConfig implements AssetConfigValues {
   readonly identity: IdentityConfig
   readonly users: Record<string, UserConfig>
   readonly allowInsecureStorage: boolean
+  readonly pluginPaths: string[]
   readonly sources: Readonly<Record<ConfigField, ConfigSource>>
   /** The config file that was read, if any. */
   readonly configFile: string | undefined
@@ -93,6 +95,7 @@ export class AssetConfig implements AssetConfigValues {
     this.identity = v.identity
     this.users = v.users
     this.allowInsecureStorage = v.allowInsecureStorage
+    this.pluginPaths = v.pluginPaths
     this.sources = Object.freeze(resolved.sources)
     this.configFile = files.configFile
     this.dotenvFile = files.dotenvFile
@@ -148,6 +151,7 @@ export class AssetConfig implements AssetConfigValues {
       identity: this.identity,
       users: this.users,
       allowInsecureStorage: this.allowInsecureStorage,
+      pluginPaths: [...this.pluginPaths],
     }
   }
 
@@ -216,6 +220,7 @@ function resolveConfig(layer: Layer, envLayer: EnvLayer, problems: ConfigProblem
     identity: 'default',
     users: 'default',
     allowInsecureStorage: 'default',
+    pluginPaths: 'default',
   }
   const raise = (field: ConfigField, source: ConfigSource) => {
     if (RANK[source] >= RANK[sources[field]]) sources[field] = source
@@ -232,6 +237,7 @@ function resolveConfig(layer: Layer, envLayer: EnvLayer, problems: ConfigProblem
     identity: { groups: [], roles: [] },
     users: {},
     allowInsecureStorage: false,
+    pluginPaths: [],
   }
 
   for (const kind of KINDS) {
@@ -253,6 +259,17 @@ function resolveConfig(layer: Layer, envLayer: EnvLayer, problems: ConfigProblem
   if (globals.allowInsecureStorage !== undefined) {
     values.allowInsecureStorage = globals.allowInsecureStorage
     raise('allowInsecureStorage', envLayer.origin('ALLOW_INSECURE_STORAGE'))
+  }
+
+  if (Array.isArray(input.pluginPaths)) {
+    values.pluginPaths = stringList(input.pluginPaths).map((p) => resolve(layer.baseDir, p))
+    raise('pluginPaths', layer.source)
+  }
+  const envPluginPath = applyEnv ? readVariable(env, 'ASSETS_PLUGIN_PATH') : undefined
+  if (envPluginPath !== undefined) {
+    // Like NODE_PATH: a list with the platform's delimiter; empty entries are ignored.
+    values.pluginPaths = envPluginPath.split(delimiter).filter((p) => p !== '').map((p) => resolve(envLayer.cwd, p))
+    raise('pluginPaths', envLayer.origin('ASSETS_PLUGIN_PATH'))
   }
 
   // A safety net for the merging above; only meaningful when the inputs were sound.
@@ -279,7 +296,8 @@ function resolveSection(
   const envType = envLayer.applyEnv ? envPluginType(kind, envLayer.env) : undefined
   if (envType !== undefined) raise(kind, envLayer.origin(TYPE_VARIABLES[kind]))
   const type = envType ?? givenType
-  const keepOptions = envType === undefined || envType === givenType
+  // A section that names no type holds options for whichever type is selected: keep them.
+  const keepOptions = envType === undefined || envType === givenType || typeof section?.type !== 'string'
   const fromLayer: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(section ?? {})) {
     if (name === 'type') continue

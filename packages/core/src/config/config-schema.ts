@@ -46,6 +46,8 @@ export interface AssetConfigValues {
   identity: IdentityConfig
   users: Record<string, UserConfig>
   allowInsecureStorage: boolean
+  /** Absolute folders where third-party plugin packages are also looked for. */
+  pluginPaths: string[]
 }
 
 /** What a config file or `AssetConfig.fromObject` may give: any part of the resolved shape. */
@@ -60,6 +62,8 @@ export interface AssetConfigInput {
   identity?: Partial<IdentityConfig>
   users?: Record<string, Partial<UserConfig>>
   allowInsecureStorage?: boolean
+  /** Folders of plugin packages; relative ones are resolved against the config file's folder. */
+  pluginPaths?: string[]
 }
 
 const Name = Type.String({ minLength: 1, maxLength: 128 })
@@ -94,6 +98,7 @@ export const AssetConfigInputSchema = Type.Object(
       ),
     ),
     allowInsecureStorage: Type.Optional(Type.Boolean()),
+    pluginPaths: Type.Optional(Type.Array(Folder, { maxItems: 64 })),
   },
   { additionalProperties: false },
 )
@@ -115,6 +120,7 @@ export const AssetConfigSchema = Type.Object(
     ),
     users: Type.Record(Type.String(), Type.Object({ groups: Names, roles: Names }, { additionalProperties: false })),
     allowInsecureStorage: Type.Boolean(),
+    pluginPaths: Type.Array(Folder),
   },
   { additionalProperties: false },
 )

@@ -1,19 +1,19 @@
-import { createRequire } from 'node:module'
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { KindGuard, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { normalizePluginType } from './config/env-mapping.js'
-import { type PluginSection, schemaProblems } from './config/config-schema.js'
-import { redactUrl } from './config/redact.js'
+import { normalizePluginType } from '../config/env-mapping.js'
+import { type PluginSection, schemaProblems } from '../config/config-schema.js'
+import { redactUrl } from '../config/redact.js'
 import {
   type PluginContext,
   type PluginDefinition,
   type PluginInstanceMap,
   type PluginKind,
   SPECIFICATION_VERSION,
-} from './contracts/index.js'
-import { AssetError, ConfigInvalidError, PluginInvalidError, PluginNotFoundError } from './errors/index.js'
+} from '../contracts/index.js'
+import { AssetError, ConfigInvalidError, PluginInvalidError, PluginNotFoundError } from '../errors/index.js'
+import { type PluginImporter, PluginSearch } from './plugin-search.js'
 
 /** Our own plugins, by the name a config uses for them. */
 export const BUILTIN_PLUGINS = {
@@ -26,9 +26,6 @@ export const BUILTIN_PLUGINS = {
   cache: { local: '@assets/cache-local', redis: '@assets/cache-redis' },
   registry: { sqlite: '@assets/registry-sqlite', postgres: '@assets/registry-postgres' },
 } as const satisfies Record<PluginKind, Record<string, string>>
-
-/** Imports a module by specifier; tests and bundlers can substitute their own. */
-export type PluginImporter = (specifier: string) => Promise<unknown>
 
 export interface LoadPluginOptions {
   importer?: PluginImporter
@@ -110,15 +107,17 @@ export async function loadPlugin<K extends PluginKind>(
 }
 
 async function importPlugin(resolved: ResolvedPluginPackage, importer: PluginImporter): Promise<unknown> {
-  const { kind, type, specifier } = resolved
+  const { kind, type, specifier, builtin } = resolved
   try {
-    return await importer(specifier)
+    return await importer(specifier, { builtin })
   } catch (error) {
     if (isModuleNotFound(error, specifier)) {
       const isPath = isAbsolute(specifier) || specifier.startsWith('file:')
-      const install = isPath ? '' : `: install it (pnpm add ${packageOf(specifier)})`
-      const what = resolved.builtin ? `${kind} type "${type}" needs the package ${specifier}` : `${kind} plugin ${specifier} was not found`
-      throw new PluginNotFoundError(`${what}${install}`, { cause: error })
+      const install = isPath ? '' : `: install it (npm install ${packageOf(specifier)})`
+      const what = builtin ? `${kind} type "${type}" needs the package ${specifier}` : `${kind} plugin ${specifier} was not found`
+      const searched = field(error, 'searched')
+      const where = Array.isArray(searched) && searched.length > 0 ? `; looked from ${searched.join(', ')}` : ''
+      throw new PluginNotFoundError(`${what}${install}${where}`, { cause: error })
     }
     const why = error instanceof Error ? redactUrl(error.message) : String(error)
     throw new PluginInvalidError(`${kind} plugin ${specifier} failed to load: ${why}`, { cause: error })
@@ -126,28 +125,11 @@ async function importPlugin(resolved: ResolvedPluginPackage, importer: PluginImp
 }
 
 /**
- * `import()` resolves from this file, which under pnpm cannot see the application's own
- * dependencies; so a package that is not found from here is looked up again from the working
- * directory, where the application (and its plugins) live.
+ * Finds a plugin package from the working directory's project, then from wherever core is
+ * installed (see PluginSearch). An application that ships plugins, as the CLI does, passes
+ * `new PluginSearch({ bundledWith: import.meta.url }).importer` instead.
  */
-export const defaultImporter: PluginImporter = async (specifier) => {
-  const target = isAbsolute(specifier) ? pathToFileURL(specifier).href : specifier
-  try {
-    return await import(target)
-  } catch (error) {
-    const code = errorCode(error)
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_UNSUPPORTED_DIR_IMPORT') throw error
-    let file: string
-    try {
-      file = createRequire(join(process.cwd(), 'noop.js')).resolve(specifier)
-    } catch (fallbackError) {
-      // The first error is the one that describes an ESM import; keep it.
-      if (errorCode(fallbackError) === 'MODULE_NOT_FOUND') throw error
-      throw fallbackError
-    }
-    return await import(pathToFileURL(file).href)
-  }
-}
+export const defaultImporter: PluginImporter = (specifier, options) => new PluginSearch().importer(specifier, options)
 
 /** True only when the module that is missing is the plugin itself, not one of its imports. */
 function isModuleNotFound(error: unknown, specifier: string): boolean {

@@ -1,0 +1,163 @@
+import { readdirSync, statSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { PluginKind } from '../contracts/index.js'
+import { findPackage, packageAt, packageCandidates, type ResolvedPackage } from './package-resolver.js'
+
+/** Imports a plugin module by specifier; tests and bundlers can substitute their own. */
+export type PluginImporter = (specifier: string, options?: { builtin: boolean }) => Promise<unknown>
+
+/**
+ * Where a plugin package was found:
+ * - `bundled`: next to the program that ships the built-in plugins (the `assets` command, or
+ *   by default wherever @assets/core itself is installed);
+ * - `project`: the working directory's project (its `node_modules` and those above it);
+ * - `plugin path`: a folder the config names in `pluginPaths` / `ASSETS_PLUGIN_PATH`;
+ * - `path`: the config's type is itself an absolute path or a file URL.
+ */
+export type PluginOrigin = 'bundled' | 'project' | 'plugin path' | 'path'
+
+export interface SearchRoot {
+  dir: string
+  origin: PluginOrigin
+}
+
+export interface LocatedPlugin extends ResolvedPackage {
+  specifier: string
+  origin: PluginOrigin
+}
+
+/** A third-party plugin package found by its name, `assets-<kind>-<name>` (scoped or not). */
+export interface InstalledPlugin extends LocatedPlugin {
+  kind: PluginKind
+}
+
+export interface PluginSearchOptions {
+  /**
+   * A file or folder inside the program that ships the built-in plugins; the CLI passes its
+   * own `import.meta.url`. Default: @assets/core's own folder.
+   */
+  bundledWith?: string | URL
+  /** The project whose packages are searched; default: the working directory at each look-up. */
+  project?: string
+  /** Folders named by the config; each is searched as a folder of packages and as a project. */
+  pluginPaths?: readonly string[]
+}
+
+// By this convention `assets plugins` can list a third-party plugin without importing it.
+const PLUGIN_NAME = /^assets-(storage|cache|registry)-[a-z0-9][a-z0-9._~-]*$/
+
+/**
+ * Finds plugin packages without Node's resolution being tied to one file's location: under pnpm
+ * (and in a global install) `import()` from core cannot see the CLI's, the project's or a plugin
+ * folder's packages. Built-in types prefer the copy the program ships, which matches its core;
+ * any other package prefers what the config and the project chose, so a project can pin its own.
+ */
+export class PluginSearch {
+  readonly #bundled: string
+  readonly #project: string | undefined
+  readonly #pluginPaths: readonly string[]
+
+  constructor(options: PluginSearchOptions = {}) {
+    this.#bundled = folderOf(options.bundledWith ?? import.meta.url)
+    this.#project = options.project
+    this.#pluginPaths = (options.pluginPaths ?? []).map((p) => resolve(p))
+  }
+
+  /** The folders searched, in order, for a built-in type's package or for any other package. */
+  roots(builtin: boolean): SearchRoot[] {
+    const bundled: SearchRoot = { dir: this.#bundled, origin: 'bundled' }
+    const project: SearchRoot = { dir: resolve(this.#project ?? process.cwd()), origin: 'project' }
+    const paths = this.#pluginPaths.map((dir): SearchRoot => ({ dir, origin: 'plugin path' }))
+    const ordered = builtin ? [bundled, project, ...paths] : [...paths, project, bundled]
+    return ordered.filter((root, i) => ordered.findIndex((r) => r.dir === root.dir) === i)
+  }
+
+  /** Where `specifier` (a package name, an absolute path or a file URL) is; undefined if nowhere. */
+  locate(specifier: string, builtin = false): LocatedPlugin | undefined {
+    const path = pathOf(specifier)
+    if (path !== undefined) {
+      const stat = statSync(path, { throwIfNoEntry: false })
+      if (stat === undefined) return undefined
+      const found = stat.isDirectory() ? packageAt(path) : { dir: dirname(path), name: undefined, version: undefined, entry: path }
+      return { ...found, specifier, origin: 'path' }
+    }
+    for (const root of this.roots(builtin)) {
+      const found = findPackage(specifier, root.dir, root.origin === 'plugin path')
+      if (found !== undefined) return { ...found, specifier, origin: root.origin }
+    }
+    return undefined
+  }
+
+  /**
+   * Imports what `locate` finds. A package found nowhere fails as Node's own import does
+   * (`ERR_MODULE_NOT_FOUND`, naming the package), with the folders searched in `searched`.
+   */
+  readonly importer: PluginImporter = async (specifier, options) => {
+    const builtin = options?.builtin ?? false
+    const found = this.locate(specifier, builtin)
+    if (found === undefined) {
+      const searched = pathOf(specifier) === undefined ? this.roots(builtin).map((r) => r.dir) : []
+      throw Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND', searched })
+    }
+    return import(pathToFileURL(found.entry).href)
+  }
+
+  /** Third-party plugins installed where this search looks, first copy of each name, unimported. */
+  installed(): InstalledPlugin[] {
+    const seen = new Map<string, InstalledPlugin>()
+    for (const root of this.roots(false)) {
+      const folders = [...(root.origin === 'plugin path' ? [root.dir] : []), ...nodeModulesAbove(root.dir)]
+      for (const folder of folders) {
+        for (const name of pluginNamesIn(folder)) {
+          if (seen.has(name)) continue
+          try {
+            const found = packageAt(join(folder, name))
+            seen.set(name, { ...found, specifier: name, origin: root.origin, kind: kindOf(name) })
+          } catch {
+            // A broken package is not listed; selecting it reports why.
+          }
+        }
+      }
+    }
+    return [...seen.values()]
+  }
+}
+
+/** An absolute path or a file URL names a plugin directly. */
+function pathOf(specifier: string): string | undefined {
+  if (specifier.startsWith('file:')) return fileURLToPath(specifier)
+  return isAbsolute(specifier) ? specifier : undefined
+}
+
+function folderOf(location: string | URL): string {
+  const path = typeof location === 'string' && !location.startsWith('file:') ? location : fileURLToPath(location)
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ? path : dirname(path)
+}
+
+function nodeModulesAbove(dir: string): string[] {
+  return [...packageCandidates('x', dir)].map((candidate) => dirname(candidate))
+}
+
+function pluginNamesIn(folder: string): string[] {
+  const names: string[] = []
+  for (const entry of readNames(folder)) {
+    if (PLUGIN_NAME.test(entry)) names.push(entry)
+    else if (entry.startsWith('@')) {
+      for (const scoped of readNames(join(folder, entry))) if (PLUGIN_NAME.test(scoped)) names.push(`${entry}/${scoped}`)
+    }
+  }
+  return names.sort()
+}
+
+function readNames(folder: string): string[] {
+  try {
+    return readdirSync(folder)
+  } catch {
+    return []
+  }
+}
+
+function kindOf(name: string): PluginKind {
+  return PLUGIN_NAME.exec(basename(name))?.[1] as PluginKind
+}
