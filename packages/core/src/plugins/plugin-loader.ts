@@ -125,9 +125,9 @@ async function importPlugin(resolved: ResolvedPluginPackage, importer: PluginImp
 }
 
 /**
- * Finds a plugin package from the working directory's project, then from wherever core is
- * installed (see PluginSearch). An application that ships plugins, as the CLI does, passes
- * `new PluginSearch({ bundledWith: import.meta.url }).importer` instead.
+ * Finds a built-in plugin's package wherever core is installed, then in the working directory's
+ * project; any other package the other way round (see PluginSearch). An application that ships
+ * plugins, as the CLI does, passes `new PluginSearch({ bundledWith: import.meta.url }).importer`.
  */
 export const defaultImporter: PluginImporter = (specifier, options) => new PluginSearch().importer(specifier, options)
 
