@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-import * as nodeModule from 'node:module'
 import { run } from './cli.js'
 
-// Node 22.1+ can cache compiled code between runs, which is most of a command's start-up
-// (core and its dependencies are a few hundred modules); older versions simply lack it.
-;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
+// No `module.enableCompileCache()`: on Node 24 it made a warm `get` no faster (BENCHMARKS.md)
+// and wrote 19 MB into the temporary folder.
 
 // A reader that goes away (`assets cat big | head`) is not an error of ours: stop quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
