@@ -45,6 +45,7 @@ const COMMAND_LIST: CommandSpec[] = [
     positionals: [2, 2],
     options: {
       version: { type: 'string', value: 'V', description: 'semantic version (default: bump the latest patch; 1.0.0 for a new key)' },
+      name: { type: 'string', value: 'file', description: 'the file name get hands it back under (default: the source\'s own name, e.g. pbmc3k.h5ad)' },
       kind: { type: 'string', value: KINDS.join('|'), description: 'what the asset is (default other)' },
       meta: { type: 'string', multiple: true, value: 'k=v', description: 'metadata field; a.b=v nests, k:=<json> takes JSON; repeatable' },
       'meta-file': { type: 'string', value: 'f.yaml', description: 'metadata from a YAML or JSON file (--meta wins)' },
@@ -68,7 +69,13 @@ const COMMAND_LIST: CommandSpec[] = [
     summary: 'fetch a version through the cache and print its local path',
     args: REF,
     positionals: [1, 1],
-    options: { out: { type: 'string', value: 'path', description: 'also copy it here (a new path or a file to replace) and print that path' } },
+    options: {
+      out: {
+        type: 'string',
+        value: 'path',
+        description: 'also copy it here and print that path: a new path, a file to replace, or a folder (or a path ending in /) to hold it under its file name',
+      },
+    },
     examples: ['assets get datasets/pbmc3k@gold', 'assets get models/scvi --out ./model'],
   },
   {

@@ -1,4 +1,4 @@
-import type { AccessControl, AssetInfo, AssetRecord } from '@assets/core'
+import { type AccessControl, type AssetInfo, type AssetRecord, fileNameOf } from '@assets/core'
 import { compactJson, fields, formatBytes, formatTime, shortDigest, table } from './output.js'
 
 /** `datasets/pbmc3k@1.0.0` */
@@ -20,6 +20,7 @@ export function recordFields(record: AssetRecord | AssetInfo): string {
     ['version', record.version],
     ['kind', record.kind],
     ['type', record.type === 'folder' ? `folder (${record.fileCount} files)` : 'file'],
+    ['file name', record.fileName ?? `${fileNameOf(record)} (from the key: none was recorded)`],
     ['size', `${formatBytes(record.size)} (${record.size} bytes)`],
     ['digest', record.digest],
     ['tags', tags],
@@ -39,8 +40,16 @@ export function recordFields(record: AssetRecord | AssetInfo): string {
 /** One row a version, for `find` and `ls`. */
 export function recordTable(records: AssetRecord[]): string {
   return table(
-    ['KEY', 'VERSION', 'KIND', 'SIZE', 'CREATED', 'DESCRIPTION'],
-    records.map((r) => [r.key, r.version + (r.deletedAt ? ' (deleted)' : ''), r.kind, formatBytes(r.size), formatTime(r.createdAt), r.description ?? '']),
+    ['KEY', 'VERSION', 'KIND', 'NAME', 'SIZE', 'CREATED', 'DESCRIPTION'],
+    records.map((r) => [
+      r.key,
+      r.version + (r.deletedAt ? ' (deleted)' : ''),
+      r.kind,
+      fileNameOf(r),
+      formatBytes(r.size),
+      formatTime(r.createdAt),
+      r.description ?? '',
+    ]),
   )
 }
 

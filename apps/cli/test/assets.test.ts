@@ -226,7 +226,7 @@ describe('info, versions, find, ls', () => {
     const desc = await s.json<{ items: Record_[] }>(['find', '--sort', 'key:desc'])
     expect(desc.items.map((i) => i.key)).toEqual(['outputs/run-1', 'models/tiny', 'datasets/cells'])
     const human = await s.run(['find', '--sort', 'key', '--limit', '1'])
-    expect(human.stdout).toMatch(/^KEY +VERSION +KIND +SIZE +CREATED +DESCRIPTION\ndatasets\/cells +1\.0\.1 +dataset /)
+    expect(human.stdout).toMatch(/^KEY +VERSION +KIND +NAME +SIZE +CREATED +DESCRIPTION\ndatasets\/cells +1\.0\.1 +dataset +cells-2\.csv /)
     expect(human.stderr).toMatch(/^more results: add --cursor \S+\n$/)
     expectFailure(await s.run(['find', '--sort', 'colour']), 'INVALID_QUERY')
   })
@@ -278,17 +278,17 @@ describe('tags, annotations, lineage', () => {
     const tree = await s.run(['lineage', 'outputs/run-1'])
     expect(tree.stdout).toBe(
       [
-        'outputs/run-1@1.0.0',
+        'outputs/run-1@1.0.0  metrics.json',
         'came from:',
-        '  ├─ evaluated_on → datasets/cells@1.0.0',
-        '  └─ used_model → models/tiny@1.0.0',
+        '  ├─ evaluated_on → datasets/cells@1.0.0  cells.csv',
+        '  └─ used_model → models/tiny@1.0.0  model',
         'used by:',
         '  (nothing)',
         '',
       ].join('\n'),
     )
     const back = await s.run(['lineage', 'models/tiny', '--down'])
-    expect(back.stdout).toBe(['models/tiny@1.0.0', 'used by:', '  └─ ← used_model outputs/run-1@1.0.0', ''].join('\n'))
+    expect(back.stdout).toBe(['models/tiny@1.0.0  model', 'used by:', '  └─ ← used_model outputs/run-1@1.0.0  metrics.json', ''].join('\n'))
   })
 })
 

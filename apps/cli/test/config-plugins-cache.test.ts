@@ -214,9 +214,14 @@ describe('cache', () => {
     expect((await s.run(['cache', 'ls'])).stdout).toMatch(/\n2 entries, 14 B\n$/)
 
     expect(await s.json(['cache', 'verify'])).toEqual({ checked: 2, removed: [] })
+    // get hands entries back through links named for their files; prune and clear take those along.
+    const links = async () => (await readdir(join(s.home, 'cache', 'named'), { recursive: true })).filter((p) => p.endsWith('.txt')).sort()
+    expect((await links()).map((p) => p.split('/').at(-1))).toEqual(['a.txt', 'b.txt'])
     const pruned = await s.json<{ removed: number; freedBytes: number }>(['cache', 'prune', '--max-bytes', '9'])
     expect(pruned).toEqual({ removed: 1, freedBytes: 5 })
+    expect((await links()).map((p) => p.split('/').at(-1))).toEqual(['b.txt'])
     expect(await s.json(['cache', 'clear'])).toEqual({ cleared: true })
+    expect(await links()).toEqual([])
     expect((await s.json<Listing>(['cache', 'ls'])).entries).toEqual([])
   })
 

@@ -51,6 +51,12 @@ export interface AssetRecord {
   fileCount: number
   /** Storage location of the content (the blob, or the manifest blob). */
   location: string
+  /**
+   * The name `get` hands the content back under: the source's base name at put (`pbmc.h5ad`, a
+   * folder's `pbmc.zarr`), or the one given. Absent on versions registered before names were
+   * recorded; `fileNameOf` then derives one from the key.
+   */
+  fileName?: string
   description?: string
   metadata: Record<string, unknown>
   provenance?: Provenance

@@ -50,7 +50,15 @@ export async function createAssetManager(config: AssetConfig = AssetConfig.load(
   // registry answers faster than any cache tier, so its look-ups are not cached.
   const metadataTtl = config.registry.type === 'sqlite' ? 0 : config.cache.ttl
   return new BaseAssetManager(
-    { storage, registry, cache, metadataTtl, logger: context.logger, scratchDir: join(config.cacheDir, 'scratch') },
+    {
+      storage,
+      registry,
+      cache,
+      metadataTtl,
+      logger: context.logger,
+      scratchDir: join(config.cacheDir, 'scratch'),
+      namedDir: join(config.cacheDir, 'named'),
+    },
     options.actor ?? actorFor(config),
   )
 }

@@ -1,6 +1,7 @@
 import { normalizeAccessControl } from './acl.js'
 import { ASSET_KINDS, type AssetKind, type AssetRecord, type Relationship } from './asset-record.js'
 import { isContentDigest } from './digest.js'
+import { validateFileName } from './file-name.js'
 import { InvalidInputError } from './errors/index.js'
 import { validateKey } from './key.js'
 import { normalizeVersion } from './semver.js'
@@ -29,6 +30,7 @@ export function normalizeRecord(input: AssetRecord): AssetRecord {
     createdBy: nonEmpty(input.createdBy, 'createdBy'),
     createdAt: isoTime(input.createdAt, 'createdAt'),
   }
+  if (input.fileName !== undefined) record.fileName = validateFileName(input.fileName)
   if (input.description !== undefined) record.description = String(input.description)
   if (input.provenance !== undefined) record.provenance = plainObject(input.provenance, 'provenance')
   if (input.specs !== undefined) record.specs = jsonValue(input.specs, 'specs')

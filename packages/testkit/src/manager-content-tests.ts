@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { BLOB_PREFIX } from '@assets/core'
 import { expect } from 'vitest'
 import { collect, type ManagerSuiteContext, rejection, withSession } from './manager-fixtures.js'
@@ -81,10 +81,64 @@ export function contentTests(ctx: ManagerSuiteContext): void {
       await writeFile(out, 'edited')
       await s.manager.get(s.key(), 'latest', { out })
       expect(await readFile(out)).toEqual(bytes)
-      // An existing folder is never emptied to make room.
+      // An existing folder receives the copy under the version's file name; one in that place is never emptied.
       const folder = join(out, '..')
-      expect((await rejection(s.manager.get(s.key(), 'latest', { out: folder }))).code).toBe('INVALID_INPUT')
-      expect(await readFile(out)).toEqual(bytes)
+      const named = await s.manager.get(s.key(), 'latest', { out: folder })
+      expect(named).toBe(join(folder, (await s.manager.getMetadata(s.key())).fileName ?? 'no name recorded'))
+      expect(await readFile(named)).toEqual(bytes)
+      await mkdir(join(folder, 'taken.bin', 'inside'), { recursive: true })
+      await s.manager.put(s.key('taken'), await s.file(bytes, 'elsewhere/taken.bin'))
+      expect((await rejection(s.manager.get(s.key('taken'), 'latest', { out: folder }))).code).toBe('INVALID_INPUT')
+      expect(await readdir(join(folder, 'taken.bin'))).toEqual(['inside'])
+    }))
+
+  it(`${prefix}get hands a file and a folder back under the names they were put with`, () =>
+    withSession(ctx, async (s) => {
+      const bytes = randomBytes(20_000)
+      const file = await s.manager.put(s.key('pbmc'), await s.file(bytes, 'pbmc3k.h5ad'), {}, { kind: 'dataset' })
+      expect(file.fileName).toBe('pbmc3k.h5ad')
+      expect((await s.manager.getMetadata(s.key('pbmc'))).fileName).toBe('pbmc3k.h5ad')
+      const path = await s.manager.get(s.key('pbmc'))
+      expect(basename(path)).toBe('pbmc3k.h5ad')
+      expect(await readFile(path)).toEqual(bytes)
+      const store = await s.manager.put(s.key('store'), await s.folder({ '.zgroup': '{"zarr_format": 2}', 'X/0.0': bytes }, 'cells.zarr'))
+      expect(store.fileName).toBe('cells.zarr')
+      const dir = await s.manager.get(s.key('store'))
+      expect(basename(dir)).toBe('cells.zarr')
+      expect((await stat(dir)).isDirectory()).toBe(true)
+      expect(await readFile(join(dir, 'X/0.0'))).toEqual(bytes)
+      // The same bytes put again from a temporary path are the same version, under its first name.
+      const again = await s.manager.put(s.key('pbmc'), await s.file(bytes, 'tmp-upload-1234'), {}, { kind: 'dataset' })
+      expect(again).toMatchObject({ created: false, version: '1.0.0', fileName: 'pbmc3k.h5ad' })
+    }))
+
+  it(`${prefix}two versions of one asset, or two assets with one file name, never collide`, () =>
+    withSession(ctx, async (s) => {
+      const [a, b, c] = [randomBytes(5000), randomBytes(6000), randomBytes(7000)]
+      await s.manager.put(s.key('one'), await s.file(a, 'v1/data.csv'))
+      await s.manager.put(s.key('one'), await s.file(b, 'v2/data.csv'))
+      await s.manager.put(s.key('two'), await s.file(c, 'other/data.csv'))
+      const paths = [await s.manager.get(s.key('one'), '1.0.0'), await s.manager.get(s.key('one'), '1.0.1'), await s.manager.get(s.key('two'))]
+      expect(paths.map((p) => basename(p))).toEqual(['data.csv', 'data.csv', 'data.csv'])
+      expect(new Set(paths).size).toBe(3)
+      expect(await Promise.all(paths.map((p) => readFile(p)))).toEqual([a, b, c])
+    }))
+
+  it(`${prefix}fileName names a temporary source; a version without a name gets the key's last segment`, () =>
+    withSession(ctx, async (s) => {
+      const bytes = randomBytes(3000)
+      const put = await s.manager.put(s.key('named'), await s.file(bytes, 'tmpXq81z'), {}, { fileName: 'counts.tsv' })
+      expect(put.fileName).toBe('counts.tsv')
+      expect(basename(await s.manager.get(s.key('named')))).toBe('counts.tsv')
+      for (const fileName of ['a/b.tsv', '..', 'bell\u0007.tsv']) {
+        expect((await rejection(s.manager.put(s.key('bad-name'), await s.file(bytes), {}, { fileName }))).code).toBe('INVALID_INPUT')
+      }
+      // A version registered before names were recorded has none: its key's last segment stands in.
+      const { fileName: _, ...unnamed } = put
+      await s.manager.registry.register({ ...unnamed, version: '9.0.0', createdAt: new Date().toISOString() }, { actor: `user:${s.manager.actor.user}` })
+      const path = await s.manager.get(s.key('named'), '9.0.0')
+      expect(basename(path)).toBe(basename(s.key('named')))
+      expect(await readFile(path)).toEqual(bytes)
     }))
 
   if (ctx.withCache) {

@@ -24,7 +24,7 @@ export interface Session {
   /** Another user with no grants. */
   stranger(extra?: Partial<Actor>): BaseAssetManager
   file(bytes: Uint8Array | string, name?: string): Promise<string>
-  folder(files: Record<string, Uint8Array | string>): Promise<string>
+  folder(files: Record<string, Uint8Array | string>, name?: string): Promise<string>
 }
 
 export function uniqueUser(label: string): string {
@@ -49,8 +49,8 @@ export async function withSession(ctx: ManagerSuiteContext, body: (s: Session) =
       await writeFile(path, bytes)
       return path
     },
-    async folder(files) {
-      const root = join(dir, `folder-${n++}`)
+    async folder(files, name) {
+      const root = join(dir, name ?? `folder-${n++}`)
       for (const [rel, bytes] of Object.entries(files)) {
         await mkdir(dirname(join(root, rel)), { recursive: true })
         await writeFile(join(root, rel), bytes)

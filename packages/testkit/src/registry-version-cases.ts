@@ -8,6 +8,7 @@ export function registerAndResolve(test: Define): void {
       kind: 'model',
       type: 'folder',
       fileCount: 3,
+      fileName: 'scvi model.zarr',
       description: 'A model folder',
       metadata: { organism: 'human', stats: { n_cells: 1200, genes: ['CD3E', 'MS4A1'] }, flag: false, missing: null },
       provenance: { author: 'Ada', license: 'CC-BY-4.0', citations: ['doi:10/abc'] },
@@ -21,6 +22,17 @@ export function registerAndResolve(test: Define): void {
     expect(result.created).toBe(true)
     expect(result.record).toEqual(record)
     expect(await registry.get(k, '1.0.0')).toEqual(record)
+  })
+
+  test('a record without a file name comes back without one; a bad file name is refused', async ({ registry, expect, key }) => {
+    const k = key()
+    const { record } = await registry.register(makeRecord(k, '1.0.0'), { actor: ACTOR })
+    expect('fileName' in record).toBe(false)
+    expect('fileName' in ((await registry.get(k, '1.0.0')) ?? {})).toBe(false)
+    for (const fileName of ['a/b.h5ad', '..', 'x\u0007.csv', '']) {
+      await rejection(expect, registry.register(makeRecord(k, '2.0.0', { fileName }), { actor: ACTOR }), 'INVALID_INPUT')
+    }
+    expect(await registry.get(k, '2.0.0')).toBeNull()
   })
 
   test('get returns null for a version that was never registered', async ({ registry, expect, key }) => {

@@ -128,6 +128,12 @@ export const MIGRATIONS: readonly Migration[] = [
       SELECT gin_clean_pending_list('versions_metadata'::regclass);
     `,
   },
+  {
+    version: 3,
+    name: 'file name',
+    // The name `get` hands the content back under; NULL for versions registered before it was recorded.
+    sql: 'ALTER TABLE versions ADD COLUMN file_name text;',
+  },
 ]
 
 /**

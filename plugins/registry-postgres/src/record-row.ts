@@ -22,6 +22,7 @@ export const RECORD_COLUMNS = [
   'v.size',
   'v.file_count',
   'v.location',
+  'v.file_name',
   'v.description',
   'v.metadata_json::text AS metadata',
   'v.provenance::text AS provenance',
@@ -46,6 +47,7 @@ export interface VersionRow {
   size: string
   file_count: string
   location: string
+  file_name: string | null
   description: string | null
   metadata: string
   provenance: string | null
@@ -63,7 +65,7 @@ export interface VersionRow {
 const INSERT_COLUMNS = [
   'key', 'version', 'kind', 'type', 'digest', 'size', 'file_count', 'location', 'description', 'metadata', 'metadata_json',
   'metadata_dates', 'metadata_json_texts', 'key_folded', 'description_folded', 'provenance', 'specs', 'declarative_schema',
-  'relationships', 'acl', 'created_by', 'created_at', 'expires_at', 'v_major', 'v_minor', 'v_patch', 'v_prerelease',
+  'relationships', 'acl', 'created_by', 'created_at', 'expires_at', 'v_major', 'v_minor', 'v_patch', 'v_prerelease', 'file_name',
 ]
 
 // JSON arrives as text and is cast on the server: handing postgres.js a string for a json
@@ -71,7 +73,7 @@ const INSERT_COLUMNS = [
 const INSERT_VALUES = [
   '$1', '$2', '$3', '$4', '$5', '$6', '$7', '$8', '$9', '$10::text::jsonb', '$10::text::json',
   '$11::text::jsonb', '$12::text::jsonb', '$13', '$14', '$15::text::json', '$16::text::json', '$17::text::json',
-  '$18::text::json', '$19::text::jsonb', '$20', '$21', '$22', '$23', '$24', '$25', '$26',
+  '$18::text::json', '$19::text::jsonb', '$20', '$21', '$22', '$23', '$24', '$25', '$26', '$27',
 ]
 
 /** INSERT of one version returning `returning` (over alias `v`); nothing happens when the version exists already. */
@@ -114,6 +116,7 @@ export function insertVersionParams(record: AssetRecord): SqlValue[] {
     order.v_minor,
     order.v_patch,
     order.v_prerelease,
+    record.fileName ?? null,
   ]
 }
 
@@ -134,6 +137,7 @@ export function rowToRecord(row: VersionRow): AssetRecord {
     createdAt: row.created_at,
   }
   // Absent optional fields stay absent rather than becoming null.
+  if (row.file_name !== null) record.fileName = row.file_name
   if (row.description !== null) record.description = row.description
   if (row.provenance !== null) record.provenance = JSON.parse(row.provenance) as AssetRecord['provenance']
   if (row.specs !== null) record.specs = JSON.parse(row.specs) as unknown

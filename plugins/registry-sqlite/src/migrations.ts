@@ -113,6 +113,12 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX versions_created;
     `,
   },
+  {
+    version: 3,
+    name: 'file name',
+    // The name `get` hands the content back under; NULL for versions registered before it was recorded.
+    sql: 'ALTER TABLE versions ADD COLUMN file_name TEXT;',
+  },
 ]
 
 /**

@@ -16,6 +16,7 @@ export interface VersionRow {
   size: number
   file_count: number
   location: string
+  file_name: string | null
   description: string | null
   metadata: string
   provenance: string | null
@@ -42,6 +43,7 @@ export function recordToRow(record: AssetRecord): Record<string, SqlValue> {
     size: record.size,
     file_count: record.fileCount,
     location: record.location,
+    file_name: record.fileName ?? null,
     description: record.description ?? null,
     metadata: JSON.stringify(record.metadata),
     metadata_sig: metadataSignature(record.metadata),
@@ -74,6 +76,7 @@ export function rowToRecord(row: VersionRow): AssetRecord {
     createdAt: row.created_at,
   }
   // Absent optional fields stay absent rather than becoming null.
+  if (row.file_name !== null) record.fileName = row.file_name
   if (row.description !== null) record.description = row.description
   if (row.provenance !== null) record.provenance = JSON.parse(row.provenance) as AssetRecord['provenance']
   if (row.specs !== null) record.specs = JSON.parse(row.specs) as unknown

@@ -44,11 +44,11 @@ const LOCATION_PAGE = 1000
 const INSERT_VERSION = `INSERT INTO versions (
   key, version, kind, type, digest, size, file_count, location, description, metadata, provenance, specs,
   declarative_schema, relationships, acl, created_by, created_at, expires_at, v_major, v_minor, v_patch, v_prerelease,
-  metadata_sig
+  metadata_sig, file_name
 ) VALUES (
   @key, @version, @kind, @type, @digest, @size, @file_count, @location, @description, @metadata, @provenance, @specs,
   @declarative_schema, @relationships, @acl, @created_by, @created_at, @expires_at, @v_major, @v_minor, @v_patch, @v_prerelease,
-  @metadata_sig
+  @metadata_sig, @file_name
 )`
 
 /**

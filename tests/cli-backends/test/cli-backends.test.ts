@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readFile, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import postgres from 'postgres'
 import { createClient } from 'redis'
@@ -35,14 +35,26 @@ interface Put {
   digest: string
 }
 
-/** put then get through the command with `env`; the bytes that come back are the bytes put. */
+/**
+ * put then get through the command with `env`: the bytes that come back are the bytes put, under
+ * the file's own name; and a folder comes back whole under its own name too.
+ */
 async function roundTrip(key: string, env: Record<string, string>, home: string): Promise<{ put: Put; sha256: string; path: string }> {
-  const file = await sample(`${key.replace(/\W/g, '-')}.bin`)
+  const file = await sample(`${key.replace(/\W/g, '-')}.h5ad`)
   const run = { env: { ...env, ASSETS_HOME: home } }
   const put = await s.json<Put>(['put', key, file.path], run)
   expect(put.digest).toBe(`sha256:${file.sha256}`)
   const got = await s.json<{ path: string }>(['get', `${key}@${put.version}`], run)
+  expect(basename(got.path)).toBe(basename(file.path))
   expect(createHash('sha256').update(await readFile(got.path)).digest('hex')).toBe(file.sha256)
+  const folder = s.path(`${key.replace(/\W/g, '-')}.zarr`)
+  await mkdir(join(folder, 'X'), { recursive: true })
+  await writeFile(join(folder, '.zgroup'), '{"zarr_format": 2}')
+  await writeFile(join(folder, 'X', '0.0'), file.bytes)
+  await s.json(['put', `${key}-store`, folder], run)
+  const store = await s.json<{ path: string }>(['get', `${key}-store`], run)
+  expect(basename(store.path)).toBe(basename(folder))
+  expect(await readFile(join(store.path, 'X', '0.0'))).toEqual(file.bytes)
   return { put, sha256: file.sha256, path: got.path }
 }
 

@@ -28,13 +28,20 @@ export async function cacheLs(ctx: CommandContext): Promise<number> {
 
 export async function cachePrune(ctx: CommandContext): Promise<number> {
   const maxBytes = integerOption(ctx.values, 'max-bytes', 0)
-  const result = await withManager(ctx.globals, (manager) => cacheOf(manager).prune(maxBytes === undefined ? {} : { maxBytes }))
+  const result = await withManager(ctx.globals, async (manager) => {
+    const pruned = await cacheOf(manager).prune(maxBytes === undefined ? {} : { maxBytes })
+    await manager.sweepNamedLinks() // the file-name links of what was pruned
+    return pruned
+  })
   ctx.out.result(result, () => `removed ${result.removed} entr${result.removed === 1 ? 'y' : 'ies'}, freed ${formatBytes(result.freedBytes)}`)
   return 0
 }
 
 export async function cacheClear(ctx: CommandContext): Promise<number> {
-  await withManager(ctx.globals, (manager) => cacheOf(manager).clear())
+  await withManager(ctx.globals, async (manager) => {
+    await cacheOf(manager).clear()
+    await manager.sweepNamedLinks()
+  })
   ctx.out.result({ cleared: true }, () => 'cache cleared')
   return 0
 }

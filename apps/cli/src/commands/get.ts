@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { resolve, sep } from 'node:path'
 import { stringOption } from '../args.js'
 import { parseRef } from '../asset-ref.js'
 import { type CommandContext, progressFor } from '../context.js'
@@ -14,7 +14,8 @@ export async function get(ctx: CommandContext): Promise<number> {
     const progress = progressFor(ctx, `get ${refOf(info)}`)
     try {
       const path = await manager.get(key, info.version, {
-        out: out === undefined ? undefined : resolve(out),
+        // A trailing / means "into this folder": resolve() would drop it.
+        out: out === undefined ? undefined : resolve(out) + (out.endsWith('/') || out.endsWith(sep) ? sep : ''),
         signal: ctx.interrupt.signal(),
         onProgress: (p) => progress.update({ bytes: p.bytes, total: p.total ?? info.size }),
       })

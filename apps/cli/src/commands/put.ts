@@ -38,6 +38,7 @@ export async function put(ctx: CommandContext): Promise<number> {
     specPath !== undefined && (kind === 'dataset' || kind === 'model') ? await loadSpecFile(kind, specPath) : await optional('spec')
   const options: PutOptions = {
     version: stringOption(v, 'version'),
+    fileName: stringOption(v, 'name'),
     kind: kind as PutOptions['kind'],
     description: stringOption(v, 'description'),
     specs,

@@ -11,6 +11,7 @@ import { type GetOptions, getContent, type StreamOptions, streamContent } from '
 import { collectGarbage, type GcOptions, type GcReport, type VerifyOptions, type VerifyReport, verifyContent } from './maintenance.js'
 import type { ManagerInternals, ManagerParts } from './manager-parts.js'
 import { MetadataCache } from './metadata-cache.js'
+import { namedDirOf, sweepNamedLinks } from './named-path.js'
 import { type PutOptions, type PutResult, putAsset, validateTag } from './put-asset.js'
 
 export interface AssetInfo extends AssetRecord {
@@ -96,9 +97,17 @@ export class BaseAssetManager {
     return result
   }
 
-  /** Local path of the content (a file, or a folder for folder assets), through the cache. */
+  /**
+   * Local path of the content (a file, or a folder for folder assets), through the cache. Its
+   * last segment is the version's file name (`pbmc.h5ad`), so readers that go by extension work.
+   */
   async get(key: string, ref = 'latest', options: GetOptions = {}): Promise<string> {
     return getContent(this.parts, await this.readable(key, ref), options)
+  }
+
+  /** Removes the file-name links of cache entries that are gone (after a prune or a clear). */
+  async sweepNamedLinks(): Promise<number> {
+    return sweepNamedLinks(await namedDirOf(this.parts))
   }
 
   async stream(key: string, ref = 'latest', options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { constants, createReadStream } from 'node:fs'
+import { constants, createReadStream, type Stats } from 'node:fs'
 import { chmod, cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import type { AssetRecord } from '../asset-record.js'
 import { temporaryPathFor, type TransferProgress } from '../atomic-file.js'
 import type { Cache } from '../contracts/cache.js'
@@ -10,12 +10,17 @@ import { blobLocation, type ContentDigest } from '../digest.js'
 import { IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
 import { createHash } from 'node:crypto'
 import { fetchFolder, fetchVerified, readManifest } from './content-store.js'
+import { fileNameOf } from '../file-name.js'
 import { assertReferenceUnchanged } from './external-reference.js'
 import { checkManifestPath } from './folder-manifest.js'
 import type { ManagerParts } from './manager-parts.js'
+import { namedDirOf, namedLink } from './named-path.js'
 
 export interface GetOptions {
-  /** Also place a copy here (a reflink where the filesystem allows); the path returned is this one. */
+  /**
+   * Also place a copy here (a reflink where the filesystem allows); the path returned is this
+   * one. An existing folder, or a path ending in `/`, receives the copy under its file name.
+   */
   out?: string
   signal?: AbortSignal
   onProgress?: (progress: TransferProgress) => void
@@ -69,47 +74,61 @@ export function cacheKey(record: Pick<AssetRecord, 'type' | 'digest'>): string {
 }
 
 /**
- * The local path of a version's content: the cache entry, or with `out` a copy of it there
- * (built beside `out` and renamed into place, so `out` is never left half-written). Without a
- * cache the content is downloaded for this call only, straight to `out` when given, else to a
- * new folder under `scratchDir` that the caller owns.
+ * The local path of a version's content, ending in its file name (`fileNameOf`): a link to the
+ * cache entry, or with `out` a copy of it there (built beside `out` and renamed into place, so
+ * `out` is never left half-written). Without a cache the content is downloaded for this call
+ * only, straight to `out` when given, else into a new folder under `scratchDir` that the caller
+ * owns.
  */
 export async function getContent(parts: ManagerParts, record: AssetRecord, options: GetOptions = {}): Promise<string> {
-  const out = options.out
-  if (out !== undefined) await checkOut(out)
+  const out = options.out === undefined ? undefined : await outPath(options.out, fileNameOf(record))
   await assertReferenceUnchanged(parts.storage, record)
-  const target = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : temporaryPathFor(out)
+  const scratch = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : undefined
+  const target = scratch === undefined ? temporaryPathFor(out as string) : join(scratch, fileNameOf(record))
   try {
     if (parts.cache) {
+      const key = cacheKey(record)
       const path = await cachedPath(parts, parts.cache, record, options)
-      if (out === undefined) return path
+      if (out === undefined) return await namedLink(await namedDirOf(parts), record, key, path)
       await mkdir(dirname(out), { recursive: true })
       await cp(path, target, { recursive: true, mode: constants.COPYFILE_FICLONE })
       await makeWritable(target)
     } else {
+      await mkdir(dirname(target), { recursive: true })
       await download(parts, record, target, options)
     }
     if (out === undefined) return target
     await rename(target, out)
     return out
   } catch (error) {
-    await rm(target, { recursive: true, force: true })
+    await rm(scratch ?? target, { recursive: true, force: true })
     throw error
   }
 }
 
-/** `out` may be a new path or an existing file (replaced); never an existing folder's contents. */
-async function checkOut(out: string): Promise<void> {
-  const existing = await stat(out).catch((error: NodeJS.ErrnoException) => {
+/**
+ * Where `out` puts the content: a new path or an existing file (replaced) as given; an existing
+ * folder, or a path ending in `/`, gets it under its file name. Never an existing folder's place.
+ */
+async function outPath(out: string, fileName: string): Promise<string> {
+  const existing = await statOut(out)
+  const intoFolder = existing?.isDirectory() || out.endsWith('/') || out.endsWith(sep)
+  const path = intoFolder ? join(out, fileName) : out
+  const there = intoFolder ? await statOut(path) : existing
+  if (there?.isDirectory()) {
+    throw new InvalidInputError(`${path} is an existing folder: give a new path to copy the asset to`)
+  }
+  const parent = await stat(dirname(path)).catch(() => null)
+  if (parent && !parent.isDirectory()) throw new InvalidInputError(`cannot write to ${path}: ${dirname(path)} is not a folder`)
+  return path
+}
+
+async function statOut(path: string): Promise<Stats | null> {
+  return stat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null
     const why = error.code === 'ENOTDIR' ? 'part of that path is a file, not a folder' : (error.code ?? error.message)
-    throw new InvalidInputError(`cannot write to ${out}: ${why}`, { cause: error })
+    throw new InvalidInputError(`cannot write to ${path}: ${why}`, { cause: error })
   })
-  if (existing?.isDirectory()) {
-    throw new InvalidInputError(`${out} is an existing folder: give a new path to copy the asset to`)
-  }
-  const parent = await stat(dirname(out)).catch(() => null)
-  if (parent && !parent.isDirectory()) throw new InvalidInputError(`cannot write to ${out}: ${dirname(out)} is not a folder`)
 }
 
 /** Cache entries are read-only to guard them; a copy handed to the user is theirs to edit. */

@@ -21,6 +21,12 @@ export interface ManagerParts {
   cache?: Cache | null
   /** Where `get` builds files when there is no cache (default: the OS temporary folder). */
   scratchDir?: string
+  /**
+   * Where `get` keeps the links that give cache entries their file names (see named-path.ts);
+   * default: `named` under scratchDir, else a private temporary folder. Give one that lasts,
+   * beside the cache.
+   */
+  namedDir?: string
   validators?: RegisteredValidator[]
   logger?: Logger
   /**

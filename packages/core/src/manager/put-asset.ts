@@ -1,11 +1,13 @@
 import { constants } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
+import { basename, resolve } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { type AccessControl, type Actor, defaultAccessControl, normalizeAccessControl } from '../acl.js'
 import { ASSET_KINDS, type AssetKind, type AssetRecord, type Provenance, type Relationship } from '../asset-record.js'
 import type { TransferProgress } from '../atomic-file.js'
 import type { ContentDigest } from '../digest.js'
 import { InvalidInputError, NotFoundError, VersionConflictError } from '../errors/index.js'
+import { validateFileName } from '../file-name.js'
 import { validateKey } from '../key.js'
 import { bumpPatch, compareVersions, isVersion, normalizeVersion } from '../semver.js'
 import { requirePermission } from './access-guard.js'
@@ -22,6 +24,11 @@ export interface PutProgress extends Partial<TransferProgress> {
 export interface PutOptions {
   /** Semantic version; when omitted the latest patch is bumped (1.0.0 for a new key). */
   version?: string
+  /**
+   * The name `get` hands the content back under; default: the source's base name (a reference's
+   * last path segment). Give one when the source is a temporary path.
+   */
+  fileName?: string
   kind?: AssetKind
   description?: string
   specs?: unknown
@@ -91,6 +98,7 @@ interface PreparedPut {
   previous?: AssetRecord
   versions: AssetRecord[]
   expiresAt?: string
+  fileName?: string
 }
 
 /** A local file or folder, or an object the storage did not write (registered by reference). */
@@ -123,6 +131,7 @@ async function prepare(
     throw new InvalidInputError(`metadata field "${REFERENCE_METADATA}" is reserved for versions registered by reference`)
   }
   const type = typeof source === 'string' ? await inspectSource(source) : 'file'
+  const fileName = options.fileName !== undefined ? validateFileName(options.fileName) : sourceName(source)
   const versions = await parts.registry.listVersions(key, { includeDeleted: true })
   const previous = versions.find((r) => !r.deletedAt) ?? versions[0]
   if (previous) {
@@ -131,7 +140,35 @@ async function prepare(
     if (options.accessControl) requirePermission(actor, previous, 'admin', 'change access to')
   }
   const relationships = await resolveRelationships(parts, actor, options.relationships ?? [])
-  return { type, metadata: cleanMetadata, kind, tags, relationships, previous, versions, expiresAt }
+  return { type, metadata: cleanMetadata, kind, tags, relationships, previous, versions, expiresAt, fileName }
+}
+
+/**
+ * The source's own name: a path's base name, a reference's last path segment. A local name no
+ * filesystem-safe name can stand for (a control character in it) is refused, pointing at
+ * `fileName`; a reference without a usable last segment simply has none.
+ */
+function sourceName(source: PutSource): string | undefined {
+  if (typeof source === 'string') {
+    const name = basename(resolve(source))
+    if (name === '') return undefined // the root folder
+    try {
+      return validateFileName(name)
+    } catch (error) {
+      throw new InvalidInputError(`${(error as Error).message}; give the version a name (fileName, --name)`, { cause: error })
+    }
+  }
+  let name: string
+  try {
+    name = decodeURIComponent(new URL(source.reference).pathname.split('/').at(-1) ?? '')
+  } catch {
+    return undefined
+  }
+  try {
+    return validateFileName(name)
+  } catch {
+    return undefined
+  }
 }
 
 async function resolveRelationships(parts: ManagerParts, actor: Actor, relations: Relationship[]): Promise<Relationship[]> {
@@ -150,10 +187,13 @@ async function resolveRelationships(parts: ManagerParts, actor: Actor, relations
   return resolved
 }
 
-/** Everything a caller can choose is the same; only who registered it and when may differ. */
+/**
+ * Everything a caller can choose is the same; only who registered it and when may differ, and
+ * the file name: the same bytes put again from another (temporary) path are the same version.
+ */
 function sameVersion(existing: AssetRecord, candidate: AssetRecord): boolean {
-  const { createdAt: _a, createdBy: _b, deletedAt: _c, deletedBy: _d, ...x } = existing
-  const { createdAt: _e, createdBy: _f, ...y } = candidate
+  const { createdAt: _a, createdBy: _b, deletedAt: _c, deletedBy: _d, fileName: _g, ...x } = existing
+  const { createdAt: _e, createdBy: _f, fileName: _h, ...y } = candidate
   return isDeepStrictEqual(JSON.parse(JSON.stringify(x)), JSON.parse(JSON.stringify(y)))
 }
 
@@ -217,6 +257,7 @@ export async function putAsset(
     size: content.size,
     fileCount: content.fileCount,
     location: content.location,
+    fileName: prep.fileName,
     description: options.description,
     metadata: recordMetadata,
     provenance: options.provenance,
