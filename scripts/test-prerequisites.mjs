@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-const here = new URL('.', import.meta.url).pathname
+const here = fileURLToPath(new URL('.', import.meta.url))
 const isRoot = process.getuid?.() === 0
 // dpkg refuses to run without the sbin folders on PATH (ldconfig, start-stop-daemon live there),
 // and a plain user PATH such as /usr/local/bin:/usr/bin:/bin lacks them.
@@ -88,6 +89,14 @@ function services() {
       port: 5432,
       start: pgVersions.length > 0 && found('pg_ctlcluster') ? [['pg_ctlcluster', '--skip-systemctl-redirect', pgVersions[0], 'main', 'start']] : null,
       how: 'start PostgreSQL on 127.0.0.1:5432 with trust authentication for local connections and a database named test',
+      // Answering is not enough: the tests connect as postgres, without a password, to `test`.
+      usable: () => {
+        if (!found('psql')) return
+        const probe = spawnSync('psql', ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', 'test', '-w', '-tAc', 'SELECT 1'], { encoding: 'utf8' })
+        if (probe.status !== 0) {
+          problems.push(`PostgreSQL answers on 127.0.0.1:5432, but not to user postgres on database test without a password: ${(probe.stderr ?? '').trim()}`)
+        }
+      },
     },
     {
       name: 'Redis',
@@ -102,7 +111,7 @@ function services() {
 }
 
 async function ensureService(service) {
-  if (await answers(service.port)) return
+  if (await answers(service.port)) return service.usable?.()
   if (!isRoot || service.start === null) {
     problems.push(`${service.name} is not answering on 127.0.0.1:${service.port}: ${service.how}`)
     return
@@ -111,7 +120,7 @@ async function ensureService(service) {
   service.setup?.()
   for (const [command, ...args] of service.start) spawnSync(command, args, { stdio: 'inherit', env: adminEnv })
   for (let i = 0; i < 60; i++) {
-    if (await answers(service.port)) return
+    if (await answers(service.port)) return service.usable?.()
     await sleep(500)
   }
   problems.push(`${service.name} did not start on 127.0.0.1:${service.port}: ${service.how}`)

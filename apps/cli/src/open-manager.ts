@@ -4,7 +4,7 @@ import type { GlobalOptions } from './args.js'
 /**
  * Where the command finds plugins: the built-in ones it ships first (they come with it, in the
  * workspace and in `npm i -g @assets/cli` alike); any other package from the config's plugin
- * paths, then the working directory's project, then next to the command.
+ * paths, then next to the command, then the working directory's project.
  */
 export function pluginSearch(config: AssetConfig): PluginSearch {
   return new PluginSearch({ bundledWith: import.meta.url, pluginPaths: config.pluginPaths })

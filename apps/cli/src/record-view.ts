@@ -20,7 +20,7 @@ export function recordFields(record: AssetRecord | AssetInfo): string {
     ['version', record.version],
     ['kind', record.kind],
     ['type', record.type === 'folder' ? `folder (${record.fileCount} files)` : 'file'],
-    ['file name', record.fileName ?? `${fileNameOf(record)} (from the key: none was recorded)`],
+    ['file name', fileNameOf(record) + (record.fileName === fileNameOf(record) ? '' : ' (from the key: no usable name was recorded)')],
     ['size', `${formatBytes(record.size)} (${record.size} bytes)`],
     ['digest', record.digest],
     ['tags', tags],

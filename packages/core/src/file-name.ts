@@ -19,6 +19,8 @@ export function validateFileName(name: unknown): string {
   if (name.includes('/') || name.includes('\\')) refuse('it contains a path separator; give one name, without folders')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) refuse('it contains a NUL or control character')
+  // Bidirectional overrides and isolates make a name print as another, with its extension moved.
+  if (/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/.test(name)) refuse('it contains a bidirectional control character')
   return name
 }
 

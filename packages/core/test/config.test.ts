@@ -336,11 +336,11 @@ describe('precedence: environment > .env > config file > defaults', () => {
     expect(config.cache).toEqual({ type: 'local', enabled: true, ttl: 30, path: `${HOME}/.cache/assets` })
   })
 
-  it('a file section that names no type keeps its options for the type the environment selects', () => {
+  it('a file section that names no type is for the default type: selecting another drops its options', () => {
     rmSync(join(cwd, '.env'))
-    write('config.yaml', 'storage: { repo: lab/benchmarks, repoType: dataset }\n')
-    expect(load({ STORAGE_TYPE: 'HuggingFace' }).storage).toEqual({ type: 'huggingface', repo: 'lab/benchmarks', repoType: 'dataset' })
-    expect(load({}).storage).toMatchObject({ type: 'local', repo: 'lab/benchmarks' })
+    write('config.yaml', 'registry: { path: ./team.db }\n')
+    expect(load({ DB_TYPE: 'PostgreSQL', DB_HOST: 'db' }).registry).toEqual({ type: 'postgres', host: 'db' })
+    expect(load({}).registry).toEqual({ type: 'sqlite', path: './team.db' })
   })
 
   it('naming the same type in the environment keeps the file options', () => {

@@ -19,6 +19,7 @@ describe('file names', () => {
     ['escape\u001b[31m.csv', 'control character'],
     ['c1\u009b.csv', 'control character'],
     ['é'.repeat(128), 'longer than 255 bytes'],
+    ['report\u202egpj.exe', 'bidirectional control character'],
   ])('refuses %j (%s)', (name, why) => {
     expect(() => validateFileName(name)).toThrow(InvalidInputError)
     expect(() => validateFileName(name)).toThrow(why)

@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findPackage, packageAt, splitSpecifier } from '../src/plugins/package-resolver.js'
+import { findPackage, nodeModulesFolders, packageAt, splitSpecifier } from '../src/plugins/package-resolver.js'
 import { PluginSearch } from '../src/plugins/plugin-search.js'
 
 // A machine in a folder: a command that ships a built-in plugin, a project with its own copies
@@ -32,6 +33,7 @@ beforeAll(() => {
   mkdirSync(join(cli, 'dist'), { recursive: true })
   writeFileSync(join(cli, 'dist', 'bin.js'), '')
   mkdirSync(join(project, 'src'), { recursive: true })
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'project', private: true }))
   pkg(join(cli, 'node_modules', '@assets', 'storage-s3'), { name: '@assets/storage-s3', version: '2.0.0' })
   pkg(join(project, 'node_modules', '@assets', 'storage-s3'), { name: '@assets/storage-s3', version: '1.5.0' })
   // ESM only, as our template says: only `import` — which a require-based lookup cannot see.
@@ -67,13 +69,33 @@ describe('where a plugin is looked for', () => {
     expect(search().roots(true).map((r) => r.origin)).toEqual(['bundled', 'project', 'plugin path'])
   })
 
-  it('any other package: the config’s plugin paths, then the project, then next to the program', () => {
-    expect(search().roots(false).map((r) => r.origin)).toEqual(['plugin path', 'project', 'bundled'])
+  it('any other package: the config’s plugin paths, then next to the program, then the project', () => {
+    expect(search().roots(false).map((r) => r.origin)).toEqual(['plugin path', 'bundled', 'project'])
     expect(search().locate('@acme/assets-storage-gcs')).toMatchObject({ origin: 'plugin path', version: '3.0.0' })
     const noPath = new PluginSearch({ bundledWith: cli, project })
-    expect(noPath.locate('@acme/assets-storage-gcs')).toMatchObject({ origin: 'project', entry: join(project, 'node_modules', '@acme', 'assets-storage-gcs', 'dist', 'index.js') })
-    const elsewhere = new PluginSearch({ bundledWith: join(cli, 'dist'), project: root })
-    expect(elsewhere.locate('@acme/assets-storage-gcs')).toMatchObject({ origin: 'bundled', version: '0.9.0' })
+    expect(noPath.locate('@acme/assets-storage-gcs')).toMatchObject({ origin: 'bundled', version: '0.9.0' })
+    const projectOnly = new PluginSearch({ bundledWith: join(root, 'elsewhere'), project })
+    expect(projectOnly.locate('@acme/assets-storage-gcs')).toMatchObject({ origin: 'project', entry: join(project, 'node_modules', '@acme', 'assets-storage-gcs', 'dist', 'index.js') })
+  })
+
+  it('the project search stops at the nearest package.json: a node_modules above it is never used', () => {
+    // /tmp/node_modules on a shared machine: anyone can plant a package there.
+    const above = join(root, 'shared')
+    pkg(join(above, 'node_modules', 'assets-storage-planted'), { name: 'assets-storage-planted' })
+    const app = join(above, 'app')
+    pkg(app, { name: 'app' }, {})
+    mkdirSync(join(app, 'src', 'deep'), { recursive: true })
+    const inApp = new PluginSearch({ bundledWith: join(root, 'elsewhere'), project: join(app, 'src', 'deep') })
+    expect(inApp.locate('assets-storage-planted')).toBeUndefined()
+    expect([...nodeModulesFolders(join(app, 'src', 'deep'), app)]).toEqual([
+      join(app, 'src', 'deep', 'node_modules'),
+      join(app, 'src', 'node_modules'),
+      join(app, 'node_modules'),
+    ])
+    // Without a package.json above it, only the working directory's own node_modules.
+    const bare = new PluginSearch({ bundledWith: join(root, 'elsewhere'), project: join(above, 'loose') })
+    mkdirSync(join(above, 'loose'), { recursive: true })
+    expect(bare.locate('assets-storage-planted')).toBeUndefined()
   })
 
   it('a plugin path is also searched as a project (its node_modules)', () => {
@@ -113,7 +135,7 @@ describe('importing', () => {
       .catch((e: unknown) => e)) as Error & { code: string; searched: string[] }
     expect(error.code).toBe('ERR_MODULE_NOT_FOUND')
     expect(error.message).toBe("Cannot find package '@acme/assets-storage-none'")
-    expect(error.searched).toEqual([pluginFolder, join(project, 'src'), join(cli, 'dist')])
+    expect(error.searched).toEqual([pluginFolder, join(cli, 'dist'), join(project, 'src')])
   })
 })
 
@@ -121,17 +143,51 @@ describe('resolving a package’s entry as ESM import does', () => {
   const gcs = () => join(project, 'node_modules', '@acme', 'assets-storage-gcs')
 
   it('matches node/import/default conditions in the package’s order, never require', () => {
-    expect(findPackage('@acme/assets-storage-gcs', project)?.entry).toBe(join(gcs(), 'dist', 'index.js'))
+    expect(findPackage('@acme/assets-storage-gcs', [join(project, 'node_modules')])?.entry).toBe(join(gcs(), 'dist', 'index.js'))
   })
 
   it('expands subpath patterns and refuses what the package does not export or excludes', () => {
-    expect(findPackage('@acme/assets-storage-gcs/drivers/fast', project)?.entry).toBe(join(gcs(), 'dist', 'drivers', 'fast.js'))
-    expect(() => findPackage('@acme/assets-storage-gcs/dist/index.js', project)).toThrow(expect.objectContaining({ code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' }))
-    expect(() => findPackage('@acme/assets-storage-gcs/drivers/internal/x', project)).toThrow(expect.objectContaining({ code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' }))
+    expect(findPackage('@acme/assets-storage-gcs/drivers/fast', [join(project, 'node_modules')])?.entry).toBe(join(gcs(), 'dist', 'drivers', 'fast.js'))
+    expect(() => findPackage('@acme/assets-storage-gcs/dist/index.js', [join(project, 'node_modules')])).toThrow(expect.objectContaining({ code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' }))
+    expect(() => findPackage('@acme/assets-storage-gcs/drivers/internal/x', [join(project, 'node_modules')])).toThrow(expect.objectContaining({ code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' }))
+  })
+
+  it('follows Node where a simpler reading would not: null excludes, no guessed extensions, pattern ties, fallbacks', () => {
+    const here = join(project, 'node_modules')
+    const odd = (name: string, manifest: Record<string, unknown>, files: Record<string, string>) => pkg(join(here, name), { name, ...manifest }, files)
+    odd('excluded', { exports: { '.': { node: null, default: './b.js' } } }, { 'b.js': '' })
+    odd('no-extension', { exports: './dist/index' }, { 'dist/index.js': '' })
+    odd('null-exports', { exports: null, main: 'lib.js' }, { 'lib.js': '' })
+    odd('patterns', { exports: { './a/*': './star.js', './a/*.js': './star-js/*.js' } }, { 'star.js': '', 'star-js/x.js': '' })
+    odd('fallbacks', { exports: { '.': ['std:x', './ok.js'] } }, { 'ok.js': '' })
+    odd('main-missing', { main: 'gone.js' }, { 'index.js': '' })
+    // Node's own answer for each, from a module in the project: the file, or the error code.
+    const nodeSays = (specifier: string) => {
+      const s = JSON.stringify(specifier)
+      const script = `try { const url = import.meta.resolve(${s}); await import(${s}); console.log(new URL(url).pathname) } catch (e) { console.log(e.code) }`
+      return execFileSync(process.execPath, ['--no-deprecation', '--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' }).trim()
+    }
+    const oursSays = (specifier: string) => {
+      try {
+        return findPackage(specifier, [here])?.entry
+      } catch (error) {
+        return (error as { code: string }).code
+      }
+    }
+    const specifiers = ['excluded', 'no-extension', 'null-exports', 'patterns/a/x.js', 'fallbacks', 'main-missing']
+    expect(specifiers.map(oursSays)).toEqual([
+      'ERR_PACKAGE_PATH_NOT_EXPORTED',
+      'ERR_MODULE_NOT_FOUND',
+      join(here, 'null-exports', 'lib.js'),
+      join(here, 'patterns', 'star-js', 'x.js'),
+      join(here, 'fallbacks', 'ok.js'),
+      join(here, 'main-missing', 'index.js'),
+    ])
+    expect(specifiers.map(nodeSays)).toEqual(specifiers.map(oursSays))
   })
 
   it('refuses an exports target that leaves the package', () => {
-    expect(() => findPackage('@acme/assets-storage-gcs/escape', project)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PACKAGE_TARGET' }))
+    expect(() => findPackage('@acme/assets-storage-gcs/escape', [join(project, 'node_modules')])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PACKAGE_TARGET' }))
   })
 
   it('without exports: main, else index.js; a folder without package.json is its index.js', () => {
@@ -143,7 +199,7 @@ describe('resolving a package’s entry as ESM import does', () => {
   })
 
   it('a package whose entry is missing is an error, not a miss', () => {
-    expect(() => findPackage('assets-storage-broken', project)).toThrow(expect.objectContaining({ code: 'ERR_MODULE_NOT_FOUND' }))
+    expect(() => findPackage('assets-storage-broken', [join(project, 'node_modules')])).toThrow(expect.objectContaining({ code: 'ERR_MODULE_NOT_FOUND' }))
   })
 
   it('splits specifiers and refuses what is no package name', () => {
@@ -155,7 +211,8 @@ describe('resolving a package’s entry as ESM import does', () => {
 
 describe('installed plugins', () => {
   it('lists packages named assets-<kind>-<name> where the search looks, first copy of each, without importing them', () => {
-    const listed = search().installed()
+    // Only what this test wrote: a machine may have its own /tmp/node_modules above the program.
+    const listed = search().installed().filter((p) => p.dir.startsWith(root))
     expect(listed.map((p) => [p.specifier, p.kind, p.origin, p.version])).toEqual([
       ['@acme/assets-storage-gcs', 'storage', 'plugin path', '3.0.0'],
       ['assets-cache-fast', 'cache', 'plugin path', '0.1.0'],

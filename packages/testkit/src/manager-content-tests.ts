@@ -86,6 +86,13 @@ export function contentTests(ctx: ManagerSuiteContext): void {
       const named = await s.manager.get(s.key(), 'latest', { out: folder })
       expect(named).toBe(join(folder, (await s.manager.getMetadata(s.key())).fileName ?? 'no name recorded'))
       expect(await readFile(named)).toEqual(bytes)
+      // A name chosen by whoever put the version never replaces a file there, nor makes a hidden one.
+      await writeFile(named, 'mine')
+      expect((await rejection(s.manager.get(s.key(), 'latest', { out: folder }))).code).toBe('INVALID_INPUT')
+      expect(await readFile(named, 'utf8')).toBe('mine')
+      await s.manager.put(s.key('hidden'), await s.file(bytes, 'elsewhere/.bashrc'))
+      expect((await rejection(s.manager.get(s.key('hidden'), 'latest', { out: folder }))).code).toBe('INVALID_INPUT')
+      expect(await readdir(folder)).not.toContain('.bashrc')
       await mkdir(join(folder, 'taken.bin', 'inside'), { recursive: true })
       await s.manager.put(s.key('taken'), await s.file(bytes, 'elsewhere/taken.bin'))
       expect((await rejection(s.manager.get(s.key('taken'), 'latest', { out: folder }))).code).toBe('INVALID_INPUT')
@@ -107,9 +114,13 @@ export function contentTests(ctx: ManagerSuiteContext): void {
       expect(basename(dir)).toBe('cells.zarr')
       expect((await stat(dir)).isDirectory()).toBe(true)
       expect(await readFile(join(dir, 'X/0.0'))).toEqual(bytes)
-      // The same bytes put again from a temporary path are the same version, under its first name.
+      // The same bytes put again from a temporary path are the same version, under its first name;
+      // a name given on purpose is a change, and makes a new version.
       const again = await s.manager.put(s.key('pbmc'), await s.file(bytes, 'tmp-upload-1234'), {}, { kind: 'dataset' })
       expect(again).toMatchObject({ created: false, version: '1.0.0', fileName: 'pbmc3k.h5ad' })
+      const renamed = await s.manager.put(s.key('pbmc'), await s.file(bytes, 'tmp-upload-5678'), {}, { kind: 'dataset', fileName: 'pbmc.h5ad' })
+      expect(renamed).toMatchObject({ created: true, version: '1.0.1', fileName: 'pbmc.h5ad' })
+      expect(basename(await s.manager.get(s.key('pbmc')))).toBe('pbmc.h5ad')
     }))
 
   it(`${prefix}two versions of one asset, or two assets with one file name, never collide`, () =>

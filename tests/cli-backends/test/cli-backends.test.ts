@@ -138,7 +138,7 @@ describe('each built-in backend, selected by the seed’s variables', () => {
 
     it('commits content to the repository and gets it back', async () => {
       // The repository has no variable of its own in the seed: it comes from the config file.
-      await writeFile(s.path('hf.yaml'), 'storage:\n  repo: owner/benchmarks\n  repoType: dataset\n')
+      await writeFile(s.path('hf.yaml'), 'storage:\n  type: huggingface\n  repo: owner/benchmarks\n  repoType: dataset\n')
       const env = { STORAGE_TYPE: 'HuggingFace', HF_TOKEN: token, HF_ENDPOINT: hub.url, ALLOW_INSECURE_STORAGE: 'true', CONFIG_PATH: 'hf.yaml' }
       const { sha256 } = await roundTrip('hf/one', env, s.path('home-hf'))
       const repo = hub.state.repo('dataset', 'owner/benchmarks')

@@ -60,9 +60,8 @@ const RANK: Record<ConfigSource, number> = { default: 0, file: 1, code: 1, doten
  *   3. the YAML config file (`configPath`, else `CONFIG_PATH`, else `config.yaml` in cwd when it
  *      exists); a named file that does not exist is a problem, not a silent fallback;
  *   4. the embedded default (local folder storage, local cache, SQLite registry).
- * The environment selecting a different plugin type than the file names drops the file's options
- * for that section: S3 options make no sense to an HTTP store. A file section that names no type
- * keeps its options for the type the environment selects. Every problem found on the way is
+ * The environment selecting a different plugin type than the file drops the file's options for
+ * that section: S3 options make no sense to an HTTP store. Every problem found on the way is
  * collected and thrown as one ConfigInvalidError. Nothing is created on disk here.
  *
  * Values are deep-frozen. Printing (`toJSON`, `redacted`, `util.inspect`) hides secrets.
@@ -296,8 +295,7 @@ function resolveSection(
   const envType = envLayer.applyEnv ? envPluginType(kind, envLayer.env) : undefined
   if (envType !== undefined) raise(kind, envLayer.origin(TYPE_VARIABLES[kind]))
   const type = envType ?? givenType
-  // A section that names no type holds options for whichever type is selected: keep them.
-  const keepOptions = envType === undefined || envType === givenType || typeof section?.type !== 'string'
+  const keepOptions = envType === undefined || envType === givenType
   const fromLayer: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(section ?? {})) {
     if (name === 'type') continue

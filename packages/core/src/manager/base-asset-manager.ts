@@ -100,6 +100,7 @@ export class BaseAssetManager {
   /**
    * Local path of the content (a file, or a folder for folder assets), through the cache. Its
    * last segment is the version's file name (`pbmc.h5ad`), so readers that go by extension work.
+   * Without a cache it is in a new folder under scratchDir: that folder is the caller's to remove.
    */
   async get(key: string, ref = 'latest', options: GetOptions = {}): Promise<string> {
     return getContent(this.parts, await this.readable(key, ref), options)

@@ -107,8 +107,10 @@ export async function getContent(parts: ManagerParts, record: AssetRecord, optio
 }
 
 /**
- * Where `out` puts the content: a new path or an existing file (replaced) as given; an existing
- * folder, or a path ending in `/`, gets it under its file name. Never an existing folder's place.
+ * Where `out` puts the content: a new path or an existing file (replaced) as given. An existing
+ * folder, or a path ending in `/`, gets it under its file name — which whoever put the version
+ * chose, so there it never replaces a file, and never makes a hidden one (`--out ~/` must not
+ * write a `.bashrc`). Never an existing folder's place.
  */
 async function outPath(out: string, fileName: string): Promise<string> {
   const existing = await statOut(out)
@@ -117,6 +119,10 @@ async function outPath(out: string, fileName: string): Promise<string> {
   const there = intoFolder ? await statOut(path) : existing
   if (there?.isDirectory()) {
     throw new InvalidInputError(`${path} is an existing folder: give a new path to copy the asset to`)
+  }
+  if (intoFolder && there) throw new InvalidInputError(`${path} exists: give that path itself to replace it`)
+  if (intoFolder && fileName.startsWith('.')) {
+    throw new InvalidInputError(`the asset's file name ${JSON.stringify(fileName)} is hidden: give the full path to copy it to`)
   }
   const parent = await stat(dirname(path)).catch(() => null)
   if (parent && !parent.isDirectory()) throw new InvalidInputError(`cannot write to ${path}: ${dirname(path)} is not a folder`)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, rmdir, stat, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AssetRecord } from '../asset-record.js'
@@ -22,38 +22,57 @@ export async function namedLink(namedDir: string, record: Pick<AssetRecord, 'key
   const folder = join(namedDir, record.digest.slice(7, 9), entryKey.replaceAll(':', '-'))
   const link = join(folder, fileNameOf(record))
   if ((await readlink(link).catch(() => null)) === entry) return link
-  await mkdir(folder, { recursive: true })
-  const fresh = join(folder, `.link-${randomUUID()}`)
-  await symlink(entry, fresh)
+  // A sweep may remove the (empty) folder between our mkdir and symlink: make it again, once.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await mkdir(folder, { recursive: true })
+      const fresh = join(folder, `.link-${randomUUID()}`)
+      await symlink(entry, fresh)
+      await replace(fresh, link)
+      return link
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw error
+    }
+  }
+}
+
+/** Renames `fresh` over `link`; something that is not a link (a folder cannot be renamed over) is ours to replace. */
+async function replace(fresh: string, link: string): Promise<void> {
   try {
     await rename(fresh, link)
   } catch (error) {
-    // Something that is not a link took the name (a folder cannot be renamed over): it is ours to replace.
     await rm(link, { recursive: true, force: true })
     await rename(fresh, link).catch(async () => {
       await rm(fresh, { force: true })
       throw error
     })
   }
-  return link
 }
 
-/** Removes links whose cache entry is gone (pruned, cleared); returns how many. */
+/**
+ * Removes links whose cache entry is gone (pruned, cleared), leftovers of a link being made
+ * when its process died, and the folders this empties; returns how many links went. A get that
+ * re-points a link in the moment between its check and its removal loses it — as it loses an
+ * entry that a prune removes — and the next get makes it again.
+ */
 export async function sweepNamedLinks(namedDir: string): Promise<number> {
   let removed = 0
+  const stale = Date.now() - 60_000
   for (const shard of await readdir(namedDir).catch(() => [])) {
     for (const entry of await readdir(join(namedDir, shard)).catch(() => [])) {
       const folder = join(namedDir, shard, entry)
       for (const name of await readdir(folder).catch(() => [])) {
         const link = join(folder, name)
         const info = await lstat(link).catch(() => null)
-        if (info?.isSymbolicLink() && !(await stat(link).catch(() => null))) {
-          await rm(link, { force: true })
-          removed++
-        }
+        if (!info?.isSymbolicLink()) continue
+        const leftover = name.startsWith('.link-') && info.mtimeMs < stale
+        if (!leftover && (await stat(link).catch(() => null)) !== null) continue
+        await rm(link, { force: true })
+        if (!leftover) removed++
       }
-      await rm(folder).catch(() => {}) // only when empty
+      await rmdir(folder).catch(() => {}) // only when empty
     }
+    await rmdir(join(namedDir, shard)).catch(() => {})
   }
   return removed
 }

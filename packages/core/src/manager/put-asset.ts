@@ -188,12 +188,14 @@ async function resolveRelationships(parts: ManagerParts, actor: Actor, relations
 }
 
 /**
- * Everything a caller can choose is the same; only who registered it and when may differ, and
- * the file name: the same bytes put again from another (temporary) path are the same version.
+ * Everything a caller can choose is the same; only who registered it and when may differ, and a
+ * file name taken from the source: the same bytes put again from another (temporary) path are
+ * the same version. A name the caller gives is a choice like any other.
  */
-function sameVersion(existing: AssetRecord, candidate: AssetRecord): boolean {
-  const { createdAt: _a, createdBy: _b, deletedAt: _c, deletedBy: _d, fileName: _g, ...x } = existing
-  const { createdAt: _e, createdBy: _f, fileName: _h, ...y } = candidate
+function sameVersion(existing: AssetRecord, candidate: AssetRecord, nameGiven: boolean): boolean {
+  const { createdAt: _a, createdBy: _b, deletedAt: _c, deletedBy: _d, fileName: nameX, ...x } = existing
+  const { createdAt: _e, createdBy: _f, fileName: nameY, ...y } = candidate
+  if (nameGiven && nameX !== nameY) return false
   return isDeepStrictEqual(JSON.parse(JSON.stringify(x)), JSON.parse(JSON.stringify(y)))
 }
 
@@ -271,7 +273,7 @@ export async function putAsset(
   })
 
   // Putting the same bytes with the same fields again without a version changes nothing.
-  if (options.version === undefined && latest && sameVersion(latest, record(latest.version))) {
+  if (options.version === undefined && latest && sameVersion(latest, record(latest.version), options.fileName !== undefined)) {
     for (const tag of prep.tags) await parts.registry.setTag(key, tag, latest.version, { actor: `user:${actor.user}` })
     progress({ phase: 'done' })
     return { ...latest, created: false }

@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { PluginKind } from '../contracts/index.js'
-import { findPackage, packageAt, packageCandidates, type ResolvedPackage } from './package-resolver.js'
+import { findPackage, nodeModulesFolders, packageAt, type ResolvedPackage } from './package-resolver.js'
 
 /** Imports a plugin module by specifier; tests and bundlers can substitute their own. */
 export type PluginImporter = (specifier: string, options?: { builtin: boolean }) => Promise<unknown>
@@ -10,9 +10,11 @@ export type PluginImporter = (specifier: string, options?: { builtin: boolean })
 /**
  * Where a plugin package was found:
  * - `bundled`: next to the program that ships the built-in plugins (the `assets` command, or
- *   by default wherever @assets/core itself is installed);
- * - `project`: the working directory's project (its `node_modules` and those above it);
- * - `plugin path`: a folder the config names in `pluginPaths` / `ASSETS_PLUGIN_PATH`;
+ *   by default wherever @assets/core itself is installed), as Node resolves its own imports;
+ * - `project`: the working directory's project: the `node_modules` folders from the working
+ *   directory up to the nearest folder with a package.json, never above it;
+ * - `plugin path`: a folder the config names in `pluginPaths` / `ASSETS_PLUGIN_PATH`, holding
+ *   packages itself or in its own `node_modules`;
  * - `path`: the config's type is itself an absolute path or a file URL.
  */
 export type PluginOrigin = 'bundled' | 'project' | 'plugin path' | 'path'
@@ -51,7 +53,9 @@ const PLUGIN_NAME = /^assets-(storage|cache|registry)-[a-z0-9][a-z0-9._~-]*$/
  * Finds plugin packages without Node's resolution being tied to one file's location: under pnpm
  * (and in a global install) `import()` from core cannot see the CLI's, the project's or a plugin
  * folder's packages. Built-in types prefer the copy the program ships, which matches its core;
- * any other package prefers what the config and the project chose, so a project can pin its own.
+ * any other package the folders the config names, then the copy installed with the program, and
+ * only then the working directory's project — a folder the user merely stands in comes last, and
+ * its search stops at the project's root instead of climbing to `/`.
  */
 export class PluginSearch {
   readonly #bundled: string
@@ -64,12 +68,12 @@ export class PluginSearch {
     this.#pluginPaths = (options.pluginPaths ?? []).map((p) => resolve(p))
   }
 
-  /** The folders searched, in order, for a built-in type's package or for any other package. */
+  /** The places searched, in order, for a built-in type's package or for any other package. */
   roots(builtin: boolean): SearchRoot[] {
     const bundled: SearchRoot = { dir: this.#bundled, origin: 'bundled' }
     const project: SearchRoot = { dir: resolve(this.#project ?? process.cwd()), origin: 'project' }
     const paths = this.#pluginPaths.map((dir): SearchRoot => ({ dir, origin: 'plugin path' }))
-    const ordered = builtin ? [bundled, project, ...paths] : [...paths, project, bundled]
+    const ordered = builtin ? [bundled, project, ...paths] : [...paths, bundled, project]
     return ordered.filter((root, i) => ordered.findIndex((r) => r.dir === root.dir) === i)
   }
 
@@ -83,7 +87,7 @@ export class PluginSearch {
       return { ...found, specifier, origin: 'path' }
     }
     for (const root of this.roots(builtin)) {
-      const found = findPackage(specifier, root.dir, root.origin === 'plugin path')
+      const found = findPackage(specifier, foldersOf(root))
       if (found !== undefined) return { ...found, specifier, origin: root.origin }
     }
     return undefined
@@ -107,8 +111,7 @@ export class PluginSearch {
   installed(): InstalledPlugin[] {
     const seen = new Map<string, InstalledPlugin>()
     for (const root of this.roots(false)) {
-      const folders = [...(root.origin === 'plugin path' ? [root.dir] : []), ...nodeModulesAbove(root.dir)]
-      for (const folder of folders) {
+      for (const folder of foldersOf(root)) {
         for (const name of pluginNamesIn(folder)) {
           if (seen.has(name)) continue
           try {
@@ -135,8 +138,19 @@ function folderOf(location: string | URL): string {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ? path : dirname(path)
 }
 
-function nodeModulesAbove(dir: string): string[] {
-  return [...packageCandidates('x', dir)].map((candidate) => dirname(candidate))
+/** The folders that hold a root's packages, nearest first. */
+function foldersOf(root: SearchRoot): string[] {
+  if (root.origin === 'plugin path') return [root.dir, join(root.dir, 'node_modules')]
+  if (root.origin === 'project') return [...nodeModulesFolders(root.dir, projectRoot(root.dir))]
+  return [...nodeModulesFolders(root.dir)]
+}
+
+/** The nearest folder at or above `dir` with a package.json; `dir` itself when there is none. */
+function projectRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (isFile(join(d, 'package.json'))) return d
+    if (dirname(d) === d) return dir
+  }
 }
 
 function pluginNamesIn(folder: string): string[] {
@@ -155,6 +169,14 @@ function readNames(folder: string): string[] {
     return readdirSync(folder)
   } catch {
     return []
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
   }
 }
 
