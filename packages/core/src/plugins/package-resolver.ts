@@ -179,7 +179,8 @@ function legacyFile(dir: string, main: unknown, subpath: string): string {
   return found
 }
 
-function isFile(path: string): boolean {
+/** True for a regular file; false for anything else, missing or unreadable. */
+export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile()
   } catch {

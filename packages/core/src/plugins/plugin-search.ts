@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { PluginKind } from '../contracts/index.js'
-import { findPackage, nodeModulesFolders, packageAt, type ResolvedPackage } from './package-resolver.js'
+import { findPackage, isFile, nodeModulesFolders, packageAt, type ResolvedPackage } from './package-resolver.js'
 
 /** Imports a plugin module by specifier; tests and bundlers can substitute their own. */
 export type PluginImporter = (specifier: string, options?: { builtin: boolean }) => Promise<unknown>
@@ -169,14 +169,6 @@ function readNames(folder: string): string[] {
     return readdirSync(folder)
   } catch {
     return []
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile()
-  } catch {
-    return false
   }
 }
 
