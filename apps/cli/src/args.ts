@@ -216,7 +216,7 @@ export function generalUsage(): string {
     'Global options:',
     ...optionLines({ ...GLOBAL_OPTIONS, version: { type: 'boolean', short: 'V', description: 'print the version of the assets command' } }),
     '',
-    'Run "assets <command> --help" for its options. Exit codes: 0 ok, 1 failed, 2 usage, 130 interrupted.',
+    'Run "assets <command> --help" for its options. Exit codes: 0 ok, 1 failed, 2 usage, 130 interrupted (143 by SIGTERM).',
   ]
   return `${lines.join('\n')}\n`
 }

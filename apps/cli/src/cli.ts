@@ -9,6 +9,8 @@ export const EXIT_OK = 0
 export const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
 export const EXIT_INTERRUPTED = 130
+/** 128 + SIGTERM's number, as a shell reports a process that SIGTERM ended. */
+export const EXIT_TERMINATED = 143
 
 type Loader = () => Promise<CommandRun>
 
@@ -39,6 +41,7 @@ const LOADERS: Record<string, Loader> = {
   'config show': async () => (await import('./commands/config.js')).configShow,
   'config check': async () => (await import('./commands/config.js')).configCheck,
   plugins: async () => (await import('./commands/plugins.js')).plugins,
+  trust: async () => (await import('./commands/trust.js')).trust,
   audit: async () => (await import('./commands/audit.js')).audit,
   'check-compat': async () => (await import('./commands/check-compat.js')).checkCompat,
   validate: async () => (await import('./commands/validate.js')).validate,
@@ -78,30 +81,36 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<num
   }
   const { command, globals } = invocation
   if (command.name === 'help') return help(streams, invocation.positionals)
-  if (globals.config !== undefined) process.env.CONFIG_PATH = resolve(globals.config)
+  // A URL is passed on as written (AssetConfig.loadAsync fetches it); a file is made absolute.
+  // The test is core's isConfigUrl, repeated so that startup does not import core.
+  if (globals.config !== undefined) process.env.CONFIG_PATH = /^[a-z][a-z0-9+.-]*:\/\//i.test(globals.config) ? globals.config : resolve(globals.config)
 
   const out = new Output(globals, streams)
   const interrupt = new Interrupt()
   const ctx: CommandContext = { ...invocation, out, interrupt }
   const exit = options.exit ?? ((code: number) => process.exit(code))
-  const onSigint = () => {
-    if (!interrupt.onSigint()) exit(EXIT_INTERRUPTED)
+  const exitCodeOf = (signal: 'SIGINT' | 'SIGTERM') => (signal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED)
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (!interrupt.onSignal(signal)) exit(exitCodeOf(signal))
   }
-  process.on('SIGINT', onSigint)
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   try {
     const runCommand = await LOADERS[command.name]!()
     return (await runCommand(ctx)) ?? EXIT_OK
   } catch (error) {
     if (interrupt.interrupted) {
+      const by = interrupt.by ?? 'SIGINT'
       if (!globals.json) streams.stderr.write('interrupted: nothing was left half-done; run the command again to finish it\n')
-      else streams.stderr.write(`${JSON.stringify({ error: { code: 'INTERRUPTED', message: 'interrupted by SIGINT' } })}\n`)
-      return EXIT_INTERRUPTED
+      else streams.stderr.write(`${JSON.stringify({ error: { code: 'INTERRUPTED', message: `interrupted by ${by}` } })}\n`)
+      return exitCodeOf(by)
     }
     if (error instanceof UsageError) return usageError(streams, error, error.usage ?? commandUsage(command), globals.json)
     reportError(streams.stderr, error, globals)
     return EXIT_FAILED
   } finally {
-    process.off('SIGINT', onSigint)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
 }
 

@@ -27,7 +27,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   json: { type: 'boolean', description: 'print one JSON document on stdout; errors as one JSON object on stderr' },
   quiet: { type: 'boolean', short: 'q', description: 'no progress bars or notes on stderr' },
   debug: { type: 'boolean', description: 'print stack traces of errors' },
-  as: { type: 'string', value: 'user', description: 'act as this user (default: ASSETS_USER, else the OS user)' },
+  as: { type: 'string', value: 'user', description: 'act as this user, like ASSETS_USER (default: ASSETS_USER, else the OS user); claimed, not proven' },
   config: { type: 'string', value: 'file', description: 'read this YAML config file (sets CONFIG_PATH)' },
   help: { type: 'boolean', short: 'h', description: "show this command's help" },
 }
@@ -57,8 +57,12 @@ const COMMAND_LIST: CommandSpec[] = [
       description: { type: 'string', value: 'text', description: 'one-line description' },
       expires: { type: 'string', value: 'time', description: 'ISO time or duration (30m, 12h, 7d, 2w) after which gc may remove it' },
       private: { type: 'boolean', description: 'only the owner (and admins) may read it; default: everyone may read' },
+      'follow-links': { type: 'boolean', description: 'for a folder: also store what links leading out of it point to (default: refuse them)' },
     },
-    details: 'Values of --meta that read as numbers are numbers; true, false and null are literals.',
+    details:
+      'Values of --meta that read as numbers are numbers; true, false and null are literals. ' +
+      'In a folder, a link is stored as the file or folder it points to; a link that leads out of the folder is refused ' +
+      'unless --follow-links, a link cycle always; FIFOs, sockets and devices are refused.',
     examples: [
       'assets put datasets/pbmc3k ./pbmc3k.h5ad --kind dataset --meta organism=human --meta n_cells=2700 --tag gold',
       'assets put outputs/run-42 ./metrics.json --kind output --relate evaluated_on=datasets/pbmc3k@1.0.0',
@@ -73,7 +77,9 @@ const COMMAND_LIST: CommandSpec[] = [
       out: {
         type: 'string',
         value: 'path',
-        description: 'also copy it here and print that path: a new path, a file to replace, or a folder (or a path ending in /) to hold it under its file name',
+        description:
+          'also copy it here and print that path: a new path, a regular file to replace, or a folder (or a path ending in /) to hold it under its file name; ' +
+          '- writes a file asset to stdout; a link, FIFO, device or socket there is refused',
       },
     },
     examples: ['assets get datasets/pbmc3k@gold', 'assets get models/scvi --out ./model'],
@@ -87,6 +93,10 @@ const COMMAND_LIST: CommandSpec[] = [
       range: { type: 'string', value: 'a-b', description: 'bytes a to b, both included (as in HTTP); also a- (to the end) and --range=-n (the last n)' },
       path: { type: 'string', value: 'file', description: 'for a folder asset: the file inside it to stream' },
     },
+    details:
+      'cat streams: bytes come from the local cache (verified when it was filled) or else straight from storage, ' +
+      'unverified until the end. A whole file that does not match its digest has then been written already, and cat ' +
+      'exits 1 with INTEGRITY_ERROR; a --range is never verified. For content checked before you read it, use get.',
     examples: ['assets cat datasets/pbmc3k --range 0-1023 | xxd | head', 'assets cat models/scvi --path config.json'],
   },
   {
@@ -266,6 +276,22 @@ const COMMAND_LIST: CommandSpec[] = [
     args: '',
     positionals: [0, 0],
     options: {},
+  },
+  {
+    name: 'trust',
+    summary: "use a folder's config.yaml, .env and node_modules plugins when working in it",
+    args: '[<dir>]',
+    positionals: [0, 1],
+    options: {
+      revoke: { type: 'boolean', description: 'stop trusting the folder' },
+      list: { type: 'boolean', description: 'list the trusted folders and whether their files changed since' },
+    },
+    details:
+      'A config.yaml or .env in the working folder (not named by --config, CONFIG_PATH or DOTENV_PATH), and plugins in its\n' +
+      "node_modules, are used only once you trust the folder: a cloned repository could otherwise run its code or send your\n" +
+      'tokens elsewhere. Trust covers the content of config.yaml and .env: after either changes, trust the folder again.\n' +
+      'The list is kept in $XDG_CONFIG_HOME/assets/trusted.json (default ~/.config/assets/trusted.json).',
+    examples: ['assets trust', 'assets trust ~/projects/bench', 'assets trust --revoke', 'assets trust --list'],
   },
   {
     name: 'plugins',

@@ -4,13 +4,16 @@ import type { Output } from './output.js'
 import { Progress } from './progress.js'
 
 /**
- * Ctrl-C. A command that can stop cleanly (a transfer given an AbortSignal) calls `signal()`;
- * then the first SIGINT aborts it and the manager removes what it had half-written. Any other
- * command, and a second Ctrl-C, ends the process at once.
+ * Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send), handled alike. A
+ * command that can stop cleanly (a transfer given an AbortSignal) calls `signal()`; then the
+ * first signal aborts it and the manager removes what it had half-written. Any other command,
+ * and a second signal, ends the process at once.
  */
 export class Interrupt {
   private readonly controller = new AbortController()
   private cancellable = false
+  /** The signal that interrupted the command, once one has. */
+  by: 'SIGINT' | 'SIGTERM' | undefined
 
   /** The signal to hand to put/get/stream/verify; from now on Ctrl-C aborts instead of exiting. */
   signal(): AbortSignal {
@@ -23,8 +26,9 @@ export class Interrupt {
   }
 
   /** Returns false when the process should exit right away. */
-  onSigint(): boolean {
+  onSignal(signal: 'SIGINT' | 'SIGTERM'): boolean {
     if (!this.cancellable || this.controller.signal.aborted) return false
+    this.by = signal
     this.controller.abort()
     return true
   }

@@ -1,4 +1,6 @@
 import type { Writable } from 'node:stream'
+// Only the redaction module, which imports nothing: reporting an error must not load core.
+import { redactSecrets, redactUrl } from '@assets/core/redact'
 
 export interface OutputStreams {
   stdout: Writable
@@ -25,20 +27,44 @@ export class Output {
   result(doc: unknown, human: () => string): void {
     if (this.json) this.streams.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
     else {
-      const text = human()
+      // Descriptions, annotations and metadata are anyone's text: shown, never obeyed by the terminal.
+      const text = escapeControl(human())
       if (text !== '') this.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
     }
   }
 
   /** Something a person may want to know that is not the result (next page, nothing found). */
   note(text: string): void {
-    if (!this.json && !this.quiet) this.streams.stderr.write(`${text}\n`)
+    if (!this.json && !this.quiet) this.streams.stderr.write(`${escapeControl(text)}\n`)
   }
 }
 
-/** Columns padded to their widest cell; the last column is not padded. */
+// C0 controls but tab and line feed, DEL, C1 controls (0x9b starts an escape sequence on some
+// terminals) and the bidirectional overrides that make a terminal show text in another order.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to escape
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+// A table cell is one line.
+const CELL_BREAK = /[\t\n]/g
+
+/**
+ * `text` with every character that a terminal would act on rather than show written as an
+ * escape (`\x1b`, `\u{202e}`); line feeds and tabs stay. JSON output needs none of this.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, escapeChar)
+}
+
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0)
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`
+}
+
+/**
+ * Columns padded to their widest cell; the last column is not padded. A cell stays on its line:
+ * a description holding a line feed must not draw a row of its own.
+ */
 export function table(headers: string[], rows: string[][]): string {
-  const all = [headers, ...rows]
+  const all = [headers, ...rows.map((r) => r.map((cell) => cell.replace(CELL_BREAK, escapeChar)))]
   const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)))
   const line = (r: string[]) =>
     r
@@ -117,12 +143,14 @@ export function errorStack(error: unknown): string {
 
 /** `error CODE: message` (plus the stack with --debug), or one JSON object with --json. */
 export function reportError(stderr: Writable, error: unknown, options: { json: boolean; debug: boolean }): void {
-  const report = describeError(error)
+  // A message may quote a URL or a value from a backend: its secrets are hidden here, whatever
+  // built it (DESIGN §5.6).
+  const report = redactSecrets(describeError(error))
   if (options.json) {
-    const doc = options.debug ? { ...report, stack: errorStack(error) } : report
+    const doc = options.debug ? { ...report, stack: redactUrl(errorStack(error)) } : report
     stderr.write(`${JSON.stringify({ error: doc })}\n`)
     return
   }
-  stderr.write(`error ${report.code}: ${report.message}\n`)
-  if (options.debug) stderr.write(`${errorStack(error)}\n`)
+  stderr.write(`error ${report.code}: ${escapeControl(report.message)}\n`)
+  if (options.debug) stderr.write(`${escapeControl(redactUrl(errorStack(error)))}\n`)
 }

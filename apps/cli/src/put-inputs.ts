@@ -30,14 +30,20 @@ export function applyMetadata(target: Record<string, unknown>, assignments: stri
   return target
 }
 
+// Own fields only, defined rather than assigned: `__proto__.x=1` must not reach
+// Object.prototype, and `__proto__=1` must not vanish; core then refuses the name clearly.
 function setPath(target: Record<string, unknown>, segments: string[], value: unknown): void {
   let node = target
   for (const segment of segments.slice(0, -1)) {
-    const next = node[segment]
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[segment] = {}
+    const next = Object.hasOwn(node, segment) ? node[segment] : undefined
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) defineField(node, segment, {})
     node = node[segment] as Record<string, unknown>
   }
-  node[segments.at(-1)!] = value
+  defineField(node, segments.at(-1)!, value)
+}
+
+function defineField(node: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(node, name, { value, writable: true, enumerable: true, configurable: true })
 }
 
 export interface RelationArgument {
@@ -59,13 +65,22 @@ export function parseRelation(argument: string): RelationArgument {
 const DURATION = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
 
-/** An ISO time, or a duration from now: `90s`, `30m`, `12h`, `7d`, `2w`. */
+/**
+ * An ISO time, or a duration from now: `90s`, `30m`, `12h`, `7d`, `2w`. Every argument that is
+ * not a time to come is the same usage error: one that cannot be a date (`banana`, a duration
+ * past the end of the calendar, `99999999d`) and one already passed, which would hand the
+ * version to the next gc.
+ */
 export function parseExpiry(argument: string, now = new Date()): Date {
   const duration = DURATION.exec(argument.trim())
-  if (duration) return new Date(now.getTime() + Number(duration[1]) * UNIT_SECONDS[duration[2]!]! * 1000)
-  const date = /^\d{4}-\d{2}-\d{2}/.test(argument) ? new Date(argument) : new Date(Number.NaN)
+  const date = duration
+    ? new Date(now.getTime() + Number(duration[1]) * UNIT_SECONDS[duration[2]!]! * 1000)
+    : /^\d{4}-\d{2}-\d{2}/.test(argument)
+      ? new Date(argument)
+      : new Date(Number.NaN)
   if (Number.isNaN(date.getTime())) {
     throw new UsageError(`--expires ${JSON.stringify(argument)}: expected an ISO time (2026-12-31T00:00:00Z) or a duration (30m, 12h, 7d, 2w)`)
   }
+  if (date.getTime() <= now.getTime()) throw new UsageError(`--expires ${JSON.stringify(argument)}: that time has already passed`)
   return date
 }

@@ -17,13 +17,15 @@ export function parseWhere(expressions: string[]): Record<string, FieldCondition
     Object.assign(ops, { [op]: value })
     byField.set(field, ops)
   }
-  const where: Record<string, FieldCondition> = {}
-  for (const [field, ops] of byField) {
-    const keys = Object.keys(ops)
-    // A lone equality is written as the bare value, the form core documents first.
-    where[field] = keys.length === 1 && keys[0] === '$eq' ? (ops.$eq as Scalar) : ops
-  }
-  return where
+  // fromEntries defines each field as an own property: assigning `where['__proto__']` would
+  // set the object's prototype and drop the condition.
+  return Object.fromEntries(
+    [...byField].map(([field, ops]): [string, FieldCondition] => {
+      const keys = Object.keys(ops)
+      // A lone equality is written as the bare value, the form core documents first.
+      return [field, keys.length === 1 && keys[0] === '$eq' ? (ops.$eq as Scalar) : ops]
+    }),
+  )
 }
 
 type Operator = keyof FieldOperators

@@ -136,7 +136,9 @@ describe('plugins', () => {
     for (const p of plugins) expect(p).toMatchObject({ builtin: true, installed: true, origin: 'bundled', path: expect.stringContaining(p.packageName) })
     expect(plugins.map((p) => `${p.kind}/${p.name}`).sort()).toEqual([
       'cache/local',
+      'cache/memcached',
       'cache/redis',
+      'cache/s3',
       'registry/postgres',
       'registry/sqlite',
       'storage/http',

@@ -48,11 +48,11 @@ describe('identity', () => {
 })
 
 describe('access control', () => {
-  it('another user is denied a private asset: exit 1, ACCESS_DENIED, no stack trace', async () => {
-    expectFailure(await s.run(['get', 'notes/secret', '--as', 'bob']), 'ACCESS_DENIED')
-    expectFailure(await s.run(['cat', 'notes/secret', '--as', 'bob']), 'ACCESS_DENIED')
-    expectFailure(await s.run(['info', 'notes/secret'], { env: { ASSETS_USER: 'bob' } }), 'ACCESS_DENIED')
-    expectFailure(await s.run(['versions', 'notes/secret', '--as', 'bob']), 'ACCESS_DENIED')
+  it('to another user a private asset does not exist: exit 1, ASSET_NOT_FOUND, no stack trace', async () => {
+    expectFailure(await s.run(['get', 'notes/secret', '--as', 'bob']), 'ASSET_NOT_FOUND')
+    expectFailure(await s.run(['cat', 'notes/secret', '--as', 'bob']), 'ASSET_NOT_FOUND')
+    expectFailure(await s.run(['info', 'notes/secret'], { env: { ASSETS_USER: 'bob' } }), 'ASSET_NOT_FOUND')
+    expectFailure(await s.run(['versions', 'notes/secret', '--as', 'bob']), 'ASSET_NOT_FOUND')
     const alice = await s.run(['cat', 'notes/secret', '--as', 'alice'])
     expect(alice.stdout).toBe('alice only\n')
   })
@@ -76,13 +76,13 @@ describe('access control', () => {
     const revoked = await s.run(['acl', 'revoke', 'notes/secret', 'read', 'user:bob', '--as', 'alice'])
     expect(revoked.code).toBe(0)
     expect(revoked.stdout).toBe('revoked read from user:bob on notes/secret\n')
-    expectFailure(await s.run(['cat', 'notes/secret', '--as', 'bob']), 'ACCESS_DENIED')
+    expectFailure(await s.run(['cat', 'notes/secret', '--as', 'bob']), 'ASSET_NOT_FOUND')
   })
 
   it('a group granted in the ACL admits the users the config puts in it', async () => {
     await s.json(['acl', 'grant', 'notes/secret', 'read', 'group:lab', '--as', 'alice', '--version', '1.0.0'])
     expect((await s.run(['cat', 'notes/secret', '--as', 'carol', '--config', 'config.yaml'])).code).toBe(0)
-    expectFailure(await s.run(['cat', 'notes/secret', '--as', 'dave', '--config', 'config.yaml']), 'ACCESS_DENIED')
+    expectFailure(await s.run(['cat', 'notes/secret', '--as', 'dave', '--config', 'config.yaml']), 'ASSET_NOT_FOUND')
   })
 
   it('write and admin actions are denied to readers, and gc to users without the admin role', async () => {
@@ -103,7 +103,7 @@ describe('access control', () => {
   it('--debug adds the stack trace to a typed error', async () => {
     const r = await s.run(['get', 'notes/secret', '--as', 'eve', '--debug'])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/^error ACCESS_DENIED: /)
+    expect(r.stderr).toMatch(/^error ASSET_NOT_FOUND: /)
     expect(r.stderr).toMatch(/\n\s+at .*base-asset-manager/)
   })
 
@@ -113,7 +113,7 @@ describe('access control', () => {
     expect(r.stdout).toBe('')
     const doc = JSON.parse(r.stderr) as { error: Record<string, unknown> }
     expect(Object.keys(doc.error).sort()).toEqual(['code', 'message'])
-    expect(doc.error.code).toBe('ACCESS_DENIED')
+    expect(doc.error.code).toBe('ASSET_NOT_FOUND')
     const debug = JSON.parse((await s.run(['get', 'notes/secret', '--as', 'eve', '--json', '--debug'])).stderr) as { error: { stack: string } }
     expect(debug.error.stack).toMatch(/\n\s+at /)
   })

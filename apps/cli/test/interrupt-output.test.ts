@@ -1,36 +1,11 @@
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { readdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, collect, expectFailure, Sandbox } from './fixtures/cli.js'
+import { stagingFiles, waitFor, writeBigFile } from './fixtures/interrupted-transfer.js'
 
 let s: Sandbox
 const BIG_MIB = 200
-
-async function writeBigFile(path: string, mib: number): Promise<void> {
-  const block = randomBytes(1 << 20)
-  const out = createWriteStream(path)
-  for (let i = 0; i < mib; i++) {
-    // A different first byte per MiB, so the file is not one block repeated.
-    block[0] = i & 0xff
-    if (!out.write(Buffer.from(block))) await new Promise<void>((r) => out.once('drain', () => r()))
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
-}
-
-async function stagingFiles(): Promise<string[]> {
-  return readdir(join(s.home, 'storage', 'staging')).catch(() => [])
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 beforeAll(async () => {
   s = await Sandbox.create('interrupt')
@@ -43,13 +18,13 @@ describe('Ctrl-C and progress', () => {
     const child = s.spawn(['put', 'big/file', 'big.bin'])
     const done = collect(child)
     // The upload has begun once its staging file exists: interrupt it then.
-    await waitFor(async () => (await stagingFiles()).length > 0, 20_000)
+    await waitFor(async () => (await stagingFiles(s)).length > 0, 20_000)
     child.kill('SIGINT')
     const r = await done
     expect(r.code).toBe(130)
     expect(r.stdout).toBe('')
     expect(r.stderr).toMatch(/^interrupted: /)
-    expect(await stagingFiles()).toEqual([])
+    expect(await stagingFiles(s)).toEqual([])
     expectFailure(await s.run(['versions', 'big/file']), 'ASSET_NOT_FOUND')
 
     // Not a terminal, so no progress output even without --quiet, however soon a bar may start.

@@ -21,11 +21,20 @@ export interface CopyOptions {
   total?: number
   /** Append to an existing partial file instead of truncating it (resumed downloads). */
   append?: boolean
+  /** Permissions of a file this call creates (before the umask); default 0o666. */
+  mode?: number
 }
 
 /** A name beside `path` that no other process will pick: same folder, so rename is atomic. */
 export function temporaryPathFor(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`
+}
+
+const TEMPORARY_SUFFIX = /\.tmp-\d+-[0-9a-f]{12}$/
+
+/** The path a `temporaryPathFor` name is being written for, or undefined for any other name. */
+export function temporaryPathOwner(path: string): string | undefined {
+  return TEMPORARY_SUFFIX.test(path) ? path.replace(TEMPORARY_SUFFIX, '') : undefined
 }
 
 /**
@@ -49,7 +58,7 @@ export async function copyHashing(
     },
   })
   const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: 4 << 20 }) : source
-  const output = createWriteStream(destination, { flags: options.append ? 'a' : 'w', highWaterMark: 4 << 20 })
+  const output = createWriteStream(destination, { flags: options.append ? 'a' : 'w', highWaterMark: 4 << 20, mode: options.mode ?? 0o666 })
   await pipeline(input, tap, output, { signal: options.signal })
   await fsyncFile(destination)
   return { digest: toContentDigest(hash), size }
@@ -84,12 +93,16 @@ export async function commitFile(temporary: string, destination: string): Promis
   await fsyncDirectory(dirname(destination))
 }
 
-/** Writes a whole file atomically: readers see the old content or the new, never a part. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes a whole file atomically: readers see the old content or the new, never a part. `mode`
+ * (before the umask, default 0o666) is set when the file is created, so a file holding secrets
+ * is never readable by others even for a moment.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
   const temporary = temporaryPathFor(path)
   try {
-    const handle = await open(temporary, 'w')
+    const handle = await open(temporary, 'w', options.mode ?? 0o666)
     try {
       await handle.writeFile(data)
       await handle.sync()

@@ -20,27 +20,42 @@ export interface CreateAssetManagerOptions {
 
 /**
  * The actor a user name stands for under this config: its groups and roles from `users`, or
- * the identity section's when it is the configured identity. On the embedded default with no
- * identities configured at all, the OS user is the admin of their own catalogue (a laptop has
- * one person; `gc` needs the admin role).
+ * the identity section's when it is the configured identity. The name comes from `user`
+ * (`--as`), else the config's identity (ASSETS_USER or `identity.user`), else the OS user, and
+ * the answer depends only on the name, not on which of them gave it. On the embedded default
+ * with no identities configured at all, the OS user is the admin of their own catalogue (a
+ * laptop has one person; `gc` needs the admin role); any other name is an ordinary user. Names
+ * are claimed, not proven: only the server makes them real.
  */
 export function actorFor(config: AssetConfig, user?: string): Actor {
   const name = user ?? config.identity.user ?? userInfo().username
   const listed = config.users[name]
   if (listed) return { user: name, groups: listed.groups, roles: listed.roles }
-  const isIdentity = user === undefined || user === config.identity.user
+  const osUser = osUserName()
+  const isIdentity = name === (config.identity.user ?? osUser)
   const groups = isIdentity ? config.identity.groups : []
   const roles = isIdentity ? config.identity.roles : []
   const nothingConfigured = Object.keys(config.users).length === 0 && config.identity.roles.length === 0 && config.identity.groups.length === 0
-  if (isIdentity && nothingConfigured && config.registry.type === 'sqlite') return { user: name, groups, roles: ['admin'] }
+  if (name === osUser && nothingConfigured && config.registry.type === 'sqlite') return { user: name, groups, roles: ['admin'] }
   return { user: name, groups, roles }
+}
+
+// A container may run as a uid with no passwd entry: then no name is the OS user's.
+function osUserName(): string | undefined {
+  try {
+    return userInfo().username
+  } catch {
+    return undefined
+  }
 }
 
 /**
  * Composes the stack a config selects: storage, registry and (unless disabled) cache plugins,
  * loaded by name. Creating does no I/O; backends connect on first use.
  */
-export async function createAssetManager(config: AssetConfig = AssetConfig.load(), options: CreateAssetManagerOptions = {}): Promise<BaseAssetManager> {
+export async function createAssetManager(given?: AssetConfig, options: CreateAssetManagerOptions = {}): Promise<BaseAssetManager> {
+  // loadAsync, so that a CONFIG_PATH naming a URL works without a config from the caller.
+  const config = given ?? (await AssetConfig.loadAsync({ logger: options.logger }))
   const context: PluginContext = config.pluginContext(options.logger)
   const load = { importer: options.importer ?? new PluginSearch({ pluginPaths: config.pluginPaths }).importer }
   const storage = await loadPlugin('storage', config.storage, context, load)

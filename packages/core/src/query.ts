@@ -51,6 +51,13 @@ export interface QueryPage {
 
 export const MAX_QUERY_LIMIT = 1000
 export const DEFAULT_QUERY_LIMIT = 100
+/**
+ * Bounds on a query's size, checked before any registry sees it: each value becomes SQL terms
+ * and bound parameters, and a backend refuses too many (SQLite's expression depth, the
+ * parameter limits of SQLite and PostgreSQL) with an error that is not the caller's to read.
+ */
+export const MAX_IN_VALUES = 500
+export const MAX_QUERY_TERMS = 500
 
 const OPERATORS = new Set(['$eq', '$ne', '$in', '$gt', '$gte', '$lt', '$lte', '$exists', '$contains'])
 const PATH_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/
@@ -88,8 +95,11 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 
 function toIso(v: unknown, where: string): string {
   const d = v instanceof Date ? v : typeof v === 'string' && ISO_DATE.test(v) ? new Date(v) : undefined
-  if (!d || Number.isNaN(d.getTime())) throw new InvalidQueryError(`${where}: expected a date, got ${JSON.stringify(v)}`)
-  return d.toISOString()
+  // A Date outside years 0000-9999 prints as ±YYYYYY-…, which neither this check nor the
+  // registries' text comparison of ISO times reads as a date.
+  const iso = d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined
+  if (iso === undefined || !ISO_DATE.test(iso)) throw new InvalidQueryError(`${where}: expected a date, got ${JSON.stringify(v)}`)
+  return iso
 }
 
 function parsePath(path: string): string[] {
@@ -129,6 +139,7 @@ function compileField(path: string, condition: FieldCondition): FieldClause[] {
         if (!Array.isArray(value) || value.length === 0 || !value.every(isScalar)) {
           throw new InvalidQueryError(`${where}: expected a non-empty list of values`)
         }
+        if (value.length > MAX_IN_VALUES) throw new InvalidQueryError(`${where}: at most ${MAX_IN_VALUES} values, got ${value.length}`)
         clauses.push({ path: segments, op, value })
         break
       case '$exists':
@@ -164,7 +175,22 @@ export function compileQuery(query: AssetQuery = {}): CompiledQuery {
     'includeDeleted', 'sort', 'limit', 'cursor',
   ])
   for (const k of Object.keys(query)) if (!known.has(k)) throw new InvalidQueryError(`unknown query field ${JSON.stringify(k)}`)
+  // Queries also arrive as parsed JSON: a value of the wrong type is a bad query, not a TypeError.
+  for (const k of ['tag', 'text', 'keyPrefix', 'cursor'] as const) {
+    if (query[k] !== undefined && typeof query[k] !== 'string') throw new InvalidQueryError(`${k} must be a string`)
+  }
+  for (const k of ['allVersions', 'includeDeleted'] as const) {
+    if (query[k] !== undefined && typeof query[k] !== 'boolean') throw new InvalidQueryError(`${k} must be true or false`)
+  }
+  if (query.where !== undefined && (typeof query.where !== 'object' || query.where === null || Array.isArray(query.where))) {
+    throw new InvalidQueryError('where must be an object of field conditions')
+  }
+  if (query.sort !== undefined && (typeof query.sort !== 'object' || query.sort === null || typeof (query.sort.field ?? '') !== 'string')) {
+    throw new InvalidQueryError('sort must be {field, order}')
+  }
   const clauses = Object.entries(query.where ?? {}).flatMap(([path, c]) => compileField(path, c))
+  const terms = clauses.reduce((n, c) => n + (Array.isArray(c.value) ? c.value.length : 1), 0)
+  if (terms > MAX_QUERY_TERMS) throw new InvalidQueryError(`a query may hold at most ${MAX_QUERY_TERMS} conditions and $in values, this one has ${terms}`)
   const kinds = query.kind === undefined ? undefined : Array.isArray(query.kind) ? query.kind : [query.kind]
   for (const k of kinds ?? []) {
     if (!(ASSET_KINDS as readonly string[]).includes(k)) {

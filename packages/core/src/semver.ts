@@ -31,7 +31,9 @@ export function parseVersion(input: unknown): SemVer {
     major: num(m[1]),
     minor: num(m[2]),
     patch: num(m[3]),
-    prerelease: m[4] ? m[4].split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : [],
+    // A numeric identifier past 2^53 would be rounded (or printed as 1e+21): refused like a
+    // major, minor or patch that large, so that a version always reads back as itself.
+    prerelease: m[4] ? m[4].split('.').map((p) => (/^\d+$/.test(p) ? num(p) : p)) : [],
     build: m[5] ? m[5].split('.') : [],
   }
 }
@@ -89,6 +91,7 @@ export function isPrerelease(version: string): boolean {
 export function bumpPatch(version: string): string {
   const v = parseVersion(version)
   if (v.prerelease.length > 0) return `${v.major}.${v.minor}.${v.patch}`
+  if (!Number.isSafeInteger(v.patch + 1)) throw new InvalidVersionError(`no patch release follows ${version}: give the version`)
   return `${v.major}.${v.minor}.${v.patch + 1}`
 }
 

@@ -1,3 +1,4 @@
+import { VersionConflictError } from './errors/index.js'
 import { parseVersion } from './semver.js'
 
 // How SQL registries store versions so that ORDER BY gives semver precedence: shared so that
@@ -40,4 +41,16 @@ export function versionOrderSql(t: string, order: 'ASC' | 'DESC'): string {
     `(${t}.v_prerelease IS NULL) ${order}`,
     `${t}.v_prerelease ${order}`,
   ].join(', ')
+}
+
+/**
+ * Build metadata does not affect precedence (semver §10), so `1.0.0` and `1.0.0+build.7` would
+ * be two versions that `latest`, ranges and sorting cannot tell apart: a registry refuses the
+ * second, whatever its content, inside the transaction that would insert it.
+ */
+export function buildMetadataConflict(key: string, version: string, registered: string): VersionConflictError {
+  return new VersionConflictError(
+    `${key}@${version} differs from the registered ${key}@${registered} only in build metadata, which semantic versioning ignores: ` +
+      'give the new content a new version number',
+  )
 }

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -13,6 +13,7 @@ import {
 } from '../src/config/index.js'
 import type { PluginKind } from '../src/contracts/index.js'
 import { ConfigInvalidError } from '../src/errors/index.js'
+import { actorFor } from '../src/create-asset-manager.js'
 
 type Env = Record<string, string | undefined>
 
@@ -166,6 +167,35 @@ describe('seed environment variables', () => {
       expected: { type: 'redis', enabled: false, ttl: 42.5, url: 'redis://:pw@cache:6379/0' },
     },
     {
+      name: 'Memcached cache',
+      section: 'cache',
+      env: { CACHE_TYPE: 'Memcached', MEMCACHED_SERVERS: 'mc1:11211,mc2', MEMCACHED_USERNAME: 'bench', MEMCACHED_PASSWORD: 'memcached-password-value' },
+      expected: { type: 'memcached', enabled: true, ttl: 300, servers: 'mc1:11211,mc2', username: 'bench', password: 'memcached-password-value' },
+    },
+    {
+      name: 'S3 cache',
+      section: 'cache',
+      env: {
+        CACHE_TYPE: 'S3Cache',
+        S3_BUCKET: 'store-bucket',
+        CACHE_S3_BUCKET: 'cache-bucket',
+        CACHE_S3_PREFIX: 'team-cache/',
+        S3_ENDPOINT_URL: 'https://s3.internal:9000',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 's3-secret-value',
+      },
+      expected: {
+        type: 's3',
+        enabled: true,
+        ttl: 300,
+        bucket: 'cache-bucket',
+        prefix: 'team-cache/',
+        endpoint: 'https://s3.internal:9000',
+        accessKeyId: 'AKIAEXAMPLE',
+        secretAccessKey: 's3-secret-value',
+      },
+    },
+    {
       name: 'PostgreSQL',
       section: 'registry',
       env: {
@@ -206,12 +236,28 @@ describe('seed environment variables', () => {
     expect(config.cache).toEqual({ type: 'local', enabled: false, ttl: 0, path: `${HOME}/.cache/assets` })
   })
 
-  it('maps ALLOW_INSECURE_STORAGE and ASSETS_USER', () => {
-    write('config.yaml', 'identity: { user: alice, groups: [lab] }\n')
+  it('maps ALLOW_INSECURE_STORAGE and ASSETS_USER; another user does not take the file identity’s groups and roles', () => {
+    write('config.yaml', 'identity: { user: alice, groups: [lab], roles: [admin] }\n')
     const config = load({ ALLOW_INSECURE_STORAGE: 'true', ASSETS_USER: 'bob' })
     expect(config.allowInsecureStorage).toBe(true)
-    expect(config.identity).toEqual({ user: 'bob', groups: ['lab'], roles: [] })
+    expect(config.identity).toEqual({ user: 'bob', groups: [], roles: [] })
     expect(config.sources.identity).toBe('env')
+    expect(load({ ASSETS_USER: 'alice' }).identity).toEqual({ user: 'alice', groups: ['lab'], roles: ['admin'] })
+  })
+
+  it('ASSETS_USER and --as name the same actor: the same groups and roles, admin only for the OS user by default', () => {
+    const os = userInfo().username
+    const asActor = (env: Env, user?: string) => actorFor(load(env), user)
+    // The embedded default with nothing configured: the OS user administers their own catalogue.
+    expect(asActor({ ASSETS_USER: 'eve' })).toEqual(asActor({}, 'eve'))
+    expect(asActor({}, 'eve')).toEqual({ user: 'eve', groups: [], roles: [] })
+    expect(asActor({ ASSETS_USER: os })).toEqual({ user: os, groups: [], roles: ['admin'] })
+    expect(asActor({}, os)).toEqual(asActor({ ASSETS_USER: os }))
+    expect(asActor({})).toEqual(asActor({ ASSETS_USER: os }))
+    write('config.yaml', 'identity: { user: ops, roles: [admin] }\nusers:\n  alice: { groups: [lab] }\n')
+    for (const user of ['ops', 'alice', 'eve']) expect(asActor({ ASSETS_USER: user })).toEqual(asActor({}, user))
+    expect(asActor({}, 'ops').roles).toEqual(['admin'])
+    expect(asActor({}, 'eve').roles).toEqual([])
   })
 
   it('reads backend options only for the matching type, so stray credentials break nothing', () => {
@@ -254,6 +300,10 @@ describe('plugin type names', () => {
     ['cache', 'filesystem', 'local'],
     ['cache', 'REDIS', 'redis'],
     ['cache', 'redis_cache', 'redis'],
+    ['cache', 'Memcached', 'memcached'],
+    ['cache', 'memcache', 'memcached'],
+    ['cache', 'S3Cache', 's3'],
+    ['cache', 's3', 's3'],
     ['registry', 'SQLite3', 'sqlite'],
     ['registry', 'PostgreSQL', 'postgres'],
     ['registry', 'pg', 'postgres'],
@@ -467,6 +517,17 @@ describe('problems', () => {
     expect(configError(() => load()).message).toContain('at most 1 MiB')
   })
 
+  it('ASSETS_HOME, dataDir or cacheDir naming a file (or a path under one) is CONFIG_INVALID', () => {
+    const file = write('not-a-folder', 'x')
+    const home = configError(() => load({ ASSETS_HOME: file }))
+    expect(home.problems).toEqual([{ field: 'ASSETS_HOME', message: `${file} cannot be a folder: it is a file` }])
+    expect(configError(() => load({ ASSETS_HOME: join(file, 'below') })).problems).toEqual([
+      { field: 'ASSETS_HOME', message: `${join(file, 'below')} cannot be a folder: ${file} is a file` },
+    ])
+    write('config.yaml', `cacheDir: ${join(file, 'cache')}\n`)
+    expect(fields(configError(() => load()))).toEqual(['cacheDir'])
+  })
+
   it('a CONFIG_PATH that does not exist is a problem, a missing config.yaml is not', () => {
     const error = configError(() => load({ CONFIG_PATH: 'nowhere.yaml' }))
     expect(error.problems).toEqual([{ field: 'CONFIG_PATH', message: `file ${join(cwd, 'nowhere.yaml')} does not exist` }])
@@ -517,6 +578,13 @@ describe('printing never shows secrets', () => {
     expect(config.cache.url).toBe('redis://:redis-password@cache:6379/0')
   })
 
+  it('redacts the Memcached SASL password, and keeps the servers and user name readable', () => {
+    const config = load({ CACHE_TYPE: 'Memcached', MEMCACHED_SERVERS: 'mc1:11211', MEMCACHED_USERNAME: 'bench', MEMCACHED_PASSWORD: 'mc-password-value' })
+    expect(config.redacted().cache).toMatchObject({ type: 'memcached', servers: 'mc1:11211', username: 'bench', password: '***' })
+    expect(JSON.stringify(config) + inspect(config, { depth: 10 })).not.toContain('mc-password-value')
+    expect(config.cache.password).toBe('mc-password-value')
+  })
+
   it('redacts HTTP and Hugging Face credentials, headers included', () => {
     const http = load({
       STORAGE_TYPE: 'http',
@@ -528,7 +596,7 @@ describe('printing never shows secrets', () => {
       type: 'http',
       authToken: '***',
       password: '***',
-      headers: { Authorization: '***', 'X-Api-Key': '***', 'X-Team': 'bench' },
+      headers: { Authorization: '***', 'X-Api-Key': '***', 'X-Team': '***' },
     })
     expect(JSON.stringify(load({ STORAGE_TYPE: 'hf', HF_TOKEN: 'hf_value' }))).not.toContain('hf_value')
   })
@@ -538,7 +606,7 @@ describe('printing never shows secrets', () => {
     expect(redactUrl('postgres://u:p@ss@h/db')).toBe('postgres://u:***@h/db')
     expect(redactUrl('connect to postgres://u:pw@h/db failed')).toBe('connect to postgres://u:***@h/db failed')
     expect(redactUrl('https://h/x?token=abc&page=2')).toBe('https://h/x?token=***&page=2')
-    expect(redactUrl('https://user@h/a@b')).toBe('https://user@h/a@b')
+    expect(redactUrl('https://user@h/a@b')).toBe('https://***@h/a@b')
     expect(redactUrl('s3://bucket/key')).toBe('s3://bucket/key')
   })
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Type } from '@sinclair/typebox'
 import { describe, expect, it, vi } from 'vitest'
-import { AssetConfig } from '../src/config/index.js'
+import { AssetConfig, trustFolder } from '../src/config/index.js'
 import type { PluginContext, PluginKind } from '../src/contracts/index.js'
 import {
   AssetError,
@@ -118,8 +118,10 @@ describe('selection by name', () => {
   })
 
   it('lists every built-in plugin with its package', () => {
-    expect(listBuiltinPlugins()).toHaveLength(8)
+    expect(listBuiltinPlugins()).toHaveLength(10)
     expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 'redis', packageName: '@assets/cache-redis' })
+    expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 'memcached', packageName: '@assets/cache-memcached' })
+    expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 's3', packageName: '@assets/cache-s3' })
     expect(BUILTIN_PLUGINS.registry.sqlite).toBe('@assets/registry-sqlite')
   })
 })
@@ -203,7 +205,7 @@ describe('a plugin package on disk', () => {
     expect(error.message).not.toContain('npm install')
   })
 
-  it('resolves a package from the working directory when core cannot see it', async () => {
+  it('resolves a package from the working directory, once the user trusts it, when core cannot see it', async () => {
     const app = mkdtempSync(join(tmpdir(), 'assets-app-'))
     const pkg = join(app, 'node_modules', '@acme', 'assets-storage-echo')
     mkdirSync(pkg, { recursive: true })
@@ -214,12 +216,17 @@ describe('a plugin package on disk', () => {
     const target = pathToFileURL(join(fixture('storage-echo'), 'index.js')).href
     writeFileSync(join(pkg, 'index.js'), `export { default } from ${JSON.stringify(target)}\n`)
     const before = process.cwd()
+    vi.stubEnv('XDG_CONFIG_HOME', join(app, 'user-config'))
     try {
       process.chdir(app)
+      const untrusted = await failure(() => loadPlugin('storage', { type: '@acme/assets-storage-echo', root: '/x' }, context))
+      expect(untrusted.code).toBe('PLUGIN_NOT_FOUND')
+      trustFolder(app)
       const instance = await loadPlugin('storage', { type: '@acme/assets-storage-echo', root: '/x' }, context)
       expect(instance).toMatchObject({ createdBy: 'storage-echo', options: { root: '/x' } })
     } finally {
       process.chdir(before)
+      vi.unstubAllEnvs()
       rmSync(app, { recursive: true, force: true })
     }
   })

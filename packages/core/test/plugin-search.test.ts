@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findPackage, nodeModulesFolders, packageAt, splitSpecifier } from '../src/plugins/package-resolver.js'
 import { PluginSearch } from '../src/plugins/plugin-search.js'
+import { revokeFolder, trustFolder } from '../src/config/folder-trust.js'
 
 // A machine in a folder: a command that ships a built-in plugin, a project with its own copies
 // and a third-party plugin, and a plugin folder named by config.
@@ -102,16 +103,20 @@ describe('where a plugin is looked for', () => {
     expect(search().locate('assets-cache-fast')).toMatchObject({ origin: 'plugin path', name: 'assets-cache-fast' })
   })
 
-  it('the project is the working directory at each look-up when none is given', () => {
+  it('the project is the working directory at each look-up when none is given, once the user trusts it', () => {
     const before = process.cwd()
-    const unbound = new PluginSearch({ bundledWith: root })
+    const env = { HOME: join(root, 'user-home') }
+    const unbound = new PluginSearch({ bundledWith: root, env })
     try {
       process.chdir(project)
+      expect(unbound.locate('assets-registry-lab')).toBeUndefined()
+      trustFolder(project, { env })
       expect(unbound.locate('assets-registry-lab')).toMatchObject({ origin: 'project' })
       process.chdir(root)
       expect(unbound.locate('assets-registry-lab')).toBeUndefined()
     } finally {
       process.chdir(before)
+      revokeFolder(project, { env })
     }
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compileQuery, encodeCursor, InvalidQueryError } from '../src/index.js'
+import { compileQuery, encodeCursor, InvalidQueryError, MAX_IN_VALUES, MAX_QUERY_TERMS } from '../src/index.js'
 
 describe('compileQuery', () => {
   it('normalises scalars to $eq, dates to ISO strings and splits dot paths', () => {
@@ -31,6 +31,9 @@ describe('compileQuery', () => {
     ['a forged cursor', { cursor: 'bm90IGpzb24' }],
     ['an unknown sort field', { sort: { field: 'password' } }],
     ['an unknown query field', { organism: 'human' }],
+    ['a $in of more than MAX_IN_VALUES values', { where: { a: { $in: Array.from({ length: MAX_IN_VALUES + 1 }, (_, i) => i) } } }],
+    ['more than MAX_QUERY_TERMS conditions', { where: Object.fromEntries(Array.from({ length: MAX_QUERY_TERMS + 1 }, (_, i) => [`f${i}`, 1])) }],
+    ['more than MAX_QUERY_TERMS values over several $in', { where: { a: { $in: Array(MAX_IN_VALUES).fill(1) }, b: { $in: [1, 2] } } }],
   ]
   for (const [what, query] of bad) {
     it(`refuses ${what} with InvalidQueryError`, () => {

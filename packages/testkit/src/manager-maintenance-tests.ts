@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { blobLocation, sha256 } from '@assets/core'
+import { appendFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BaseAssetManager, blobLocation, sha256 } from '@assets/core'
 import { expect } from 'vitest'
-import { type ManagerSuiteContext, rejection, withSession } from './manager-fixtures.js'
+import { type ManagerSuiteContext, type Rejection, rejection, type Session, withSession } from './manager-fixtures.js'
+import { pausedStorage } from './paused-storage.js'
 
 async function* bytesOf(b: Uint8Array): AsyncIterable<Uint8Array> {
   yield b
@@ -83,5 +86,109 @@ export function maintenanceTests(ctx: ManagerSuiteContext): void {
       expect(later.purgedVersions.filter((v) => v.key.startsWith(s.prefix))).toEqual([{ key: s.key('tmp'), version: '1.0.0' }])
       expect((await rejection(s.manager.get(s.key('tmp')))).code).toBe('ASSET_NOT_FOUND')
       expect((await s.manager.getMetadata(s.key('keep'))).version).toBe('1.0.0')
+    }))
+}
+
+/**
+ * gc against a put that reuses content gc finds unreferenced, in both orders, on the suite's own
+ * backends: whatever the interleaving, the registered version keeps its bytes.
+ */
+export function gcRaceTests(ctx: ManagerSuiteContext): void {
+  const { it, prefix } = ctx
+  const later = () => new Date(Date.now() + 2 * 3600_000)
+
+  async function orphanOf(s: Session, bytes: Uint8Array): Promise<string> {
+    const location = blobLocation(sha256(bytes))
+    await s.manager.storage.upload(location, bytesOf(bytes))
+    return location
+  }
+
+  it(`${prefix}gc cannot remove content a running put has found and will reuse`, () =>
+    withSession(ctx, async (s) => {
+      const shared = randomBytes(3000)
+      const orphan = await orphanOf(s, shared)
+      const folder = await s.folder({ 'shared.bin': shared, 'own.bin': randomBytes(500) })
+      // The put has seen the orphan present (so it will not store it again) and stops there.
+      const paused = pausedStorage(s.manager.storage, 'stat', orphan, { after: true })
+      const putter = new BaseAssetManager({ ...s.manager.stack(), storage: paused.storage }, s.manager.actor)
+      const put = putter.put(s.key('race'), folder)
+      await paused.reached
+      // Every object is past its grace period: only the put's holds protect its content.
+      const gc = await s.admin.gc({ now: later() })
+      expect(gc.removedObjects).not.toContain(orphan)
+      paused.resume()
+      await put
+      expect(await s.manager.verify(s.key('race'))).toMatchObject({ checked: 1, ok: 1, problems: [] })
+    }))
+
+  it(`${prefix}a put of content gc is removing waits for it, then stores the content again`, () =>
+    withSession(ctx, async (s) => {
+      const shared = randomBytes(3000)
+      const orphan = await orphanOf(s, shared)
+      const folder = await s.folder({ 'shared.bin': shared })
+      // gc has decided to remove the orphan and stops just before deleting it.
+      const paused = pausedStorage(s.manager.storage, 'delete', orphan)
+      const collector = new BaseAssetManager({ ...s.manager.stack(), storage: paused.storage }, s.admin.actor)
+      const gc = collector.gc({ now: later() })
+      await paused.reached
+      let putDone = false
+      const put = s.manager.put(s.key('race'), folder).finally(() => {
+        putDone = true
+      })
+      // Without leases the put would reuse the orphan and finish here; with them it waits.
+      await Promise.race([put, new Promise((resolve) => setTimeout(resolve, 400))])
+      expect(putDone).toBe(false)
+      paused.resume()
+      expect((await gc).removedObjects).toContain(orphan)
+      await put
+      expect(await s.manager.verify(s.key('race'))).toMatchObject({ checked: 1, ok: 1, problems: [] })
+    }))
+}
+
+export function changingSourceTests(ctx: ManagerSuiteContext): void {
+  const { it, prefix } = ctx
+
+  it(`${prefix}a folder file that grows during the put never registers a size its manifest disagrees with`, () =>
+    withSession(ctx, async (s) => {
+      const folder = await s.folder({ 'grow.log': 'x'.repeat(10) })
+      // Listed at 10 bytes; it grows before its bytes are read.
+      const paused = pausedStorage(s.manager.storage, 'upload', () => true)
+      const putter = new BaseAssetManager({ ...s.manager.stack(), storage: paused.storage }, s.manager.actor)
+      const put = putter.put(s.key('grow'), folder).then(
+        (record) => ({ record }),
+        (error: Rejection) => ({ error }),
+      )
+      await paused.reached
+      await appendFile(join(folder, 'grow.log'), 'y'.repeat(10))
+      paused.resume()
+      const outcome = await put
+      if ('error' in outcome) {
+        // A backend that hashes before it uploads sees other bytes: the put fails, nothing registered.
+        expect(outcome.error.code).toBe('INTEGRITY_ERROR')
+        expect(await s.manager.registry.listVersions(s.key('grow'))).toEqual([])
+      } else {
+        expect(outcome.record.size).toBe(20)
+        expect(await s.manager.verify(s.key('grow'))).toMatchObject({ checked: 1, ok: 1, problems: [] })
+      }
+    }))
+}
+
+export function heldTemporaryTests(ctx: ManagerSuiteContext): void {
+  const { it, prefix } = ctx
+
+  it(`${prefix}gc leaves an upload's temporary object alone while a put holds what it is written for`, () =>
+    withSession(ctx, async (s) => {
+      const bytes = randomBytes(1000)
+      const target = blobLocation(sha256(bytes))
+      // The name a backend writes an upload under before renaming it into place (temporaryPathFor).
+      const temporary = `${target}.tmp-4242-0123456789ab`
+      await s.manager.storage.upload(temporary, bytesOf(bytes))
+      const put = `put:${randomBytes(6).toString('hex')}`
+      await s.manager.registry.holdContent(put, [target], 60_000)
+      const later = new Date(Date.now() + 2 * 3600_000)
+      expect((await s.admin.gc({ now: later })).removedObjects).not.toContain(temporary)
+      expect(await s.manager.storage.stat(temporary)).not.toBeNull()
+      await s.manager.registry.releaseContent(put)
+      expect((await s.admin.gc({ now: later })).removedObjects).toContain(temporary)
     }))
 }

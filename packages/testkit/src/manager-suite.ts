@@ -2,7 +2,8 @@ import type { Actor, BaseAssetManager } from '@assets/core'
 import type { TestAPI } from 'vitest'
 import { accessTests } from './manager-access-tests.js'
 import { contentTests } from './manager-content-tests.js'
-import { maintenanceTests } from './manager-maintenance-tests.js'
+import { localPathTests } from './manager-local-path-tests.js'
+import { changingSourceTests, gcRaceTests, heldTemporaryTests, maintenanceTests } from './manager-maintenance-tests.js'
 import { versionTests } from './manager-version-tests.js'
 
 export interface ManagerSuiteOptions {
@@ -23,7 +24,11 @@ export function managerSuite(it: TestAPI, create: ManagerFactory, options: Manag
   const prefix = options.name ? `${options.name}: ` : ''
   const suite = { it, create, prefix, withCache: options.cache ?? true }
   contentTests(suite)
+  localPathTests(suite)
   versionTests(suite)
   accessTests(suite)
   maintenanceTests(suite)
+  gcRaceTests(suite)
+  changingSourceTests(suite)
+  heldTemporaryTests(suite)
 }

@@ -12,6 +12,8 @@ export interface SuiteContext {
   expect: ExpectStatic
   /** A key no other test uses. */
   key(): string
+  /** A second registry on the same backend (another worker), closed with the test. */
+  another(): Promise<Registry>
 }
 
 export type Define = (name: string, body: (t: SuiteContext) => Promise<void>) => void

@@ -2,6 +2,8 @@ import {
   type AssetQuery,
   type AssetRecord,
   compileQuery,
+  MAX_IN_VALUES,
+  MAX_QUERY_TERMS,
   type ReadScope,
 } from '@assets/core'
 import { makeRecord, SUPERUSER_SCOPE, scopeOf } from './record-fixtures.js'
@@ -78,6 +80,17 @@ export function queryFilters(test: Define): void {
       t.expect(await findSorted({ where })).toEqual(expected)
     })
   }
+
+  test('query: the largest query compileQuery accepts runs, with every filter at once', async (t) => {
+    // The bounds are checked in core so that no backend fails on size (SQLite's expression
+    // depth, the bound-parameter limits): every registry must answer a query at the bounds.
+    const { findSorted } = await seed(t, TYPED_ROWS)
+    const organisms = [...Array.from({ length: MAX_IN_VALUES - 1 }, (_, i) => `o${i}`), 'human']
+    t.expect(await findSorted({ where: { organism: { $in: organisms } } })).toEqual(['a', 'c'])
+    const fields = Object.fromEntries(Array.from({ length: MAX_QUERY_TERMS - 1 }, (_, i) => [`f${i}`, { $exists: false }]))
+    const where = { ...fields, n_cells: { $in: [1000] } }
+    t.expect(await findSorted({ where, kind: ['dataset', 'model'], createdAfter: '2000-01-01', sort: { field: 'metadata.n_cells' } })).toEqual(['a'])
+  })
 
   test('query: kind filters by one kind or several', async (t) => {
     const { findSorted } = await seed(t, { d: { kind: 'dataset' }, m: { kind: 'model' }, c: { kind: 'config' } })

@@ -5,6 +5,7 @@ import type { Define } from './registry-case.js'
 import { accessControl, registerAndResolve, tags } from './registry-version-cases.js'
 import { queryAccess, queryFilters, querySelection, querySortAndPaging } from './registry-query-cases.js'
 import { annotationsAndDeletion, auditTrail, lineage, maintenance } from './registry-history-cases.js'
+import { contentLeases } from './registry-lease-cases.js'
 
 export interface RegistrySuiteOptions {
   /** First segment of every key the suite registers (default `suite`). */
@@ -21,9 +22,16 @@ export function registrySuite(it: TestAPI, create: () => Registry | Promise<Regi
   const define: Define = (name, body) => {
     it(name, async ({ expect }) => {
       const registry = await create()
+      const others: Registry[] = []
+      const another = async () => {
+        const other = await create()
+        others.push(other)
+        return other
+      }
       try {
-        await body({ registry, expect, key: () => randomKey(prefix) })
+        await body({ registry, expect, key: () => randomKey(prefix), another })
       } finally {
+        for (const other of others) await other.close()
         await registry.close()
       }
     })
@@ -39,4 +47,5 @@ export function registrySuite(it: TestAPI, create: () => Registry | Promise<Regi
   auditTrail(define)
   lineage(define)
   maintenance(define)
+  contentLeases(define)
 }

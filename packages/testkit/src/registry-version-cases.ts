@@ -70,6 +70,24 @@ export function registerAndResolve(test: Define): void {
     expect((await registry.get(k, '1.0.0'))?.digest).toBe(first.digest)
   })
 
+  test('versions that differ only in build metadata never coexist: the second is a VersionConflictError', async ({ registry, expect, key }) => {
+    const k = key()
+    await registry.register(makeRecord(k, '1.0.0'), { actor: ACTOR })
+    await registry.register(makeRecord(k, '2.0.0-rc.1+build.1'), { actor: ACTOR })
+    for (const [version, registered] of [['1.0.0+build.7', '1.0.0'], ['2.0.0-rc.1', '2.0.0-rc.1+build.1'], ['2.0.0-rc.1+build.2', '2.0.0-rc.1+build.1']]) {
+      // Same bytes or not: semver cannot tell the two apart, so neither can latest or a range.
+      const error = await rejection(expect, registry.register(makeRecord(k, version!), { actor: ACTOR }), 'VERSION_CONFLICT')
+      expect(error.message).toContain(`${k}@${registered}`)
+      expect(await registry.get(k, version!)).toBeNull()
+    }
+    await registry.softDelete(k, '1.0.0', { actor: ACTOR })
+    await rejection(expect, registry.register(makeRecord(k, '1.0.0+after-delete'), { actor: ACTOR }), 'VERSION_CONFLICT')
+    // The same version again is still the ordinary no-op, and other numbers are free.
+    expect((await registry.register(makeRecord(k, '2.0.0-rc.1+build.1'), { actor: ACTOR })).created).toBe(false)
+    expect((await registry.register(makeRecord(k, '1.0.1+build.7'), { actor: ACTOR })).created).toBe(true)
+    expect((await registry.listVersions(k, { includeDeleted: true })).map((r) => r.version)).toEqual(['2.0.0-rc.1+build.1', '1.0.1+build.7', '1.0.0'])
+  })
+
   test('register refuses a key that could escape its folder', async ({ registry, expect, key }) => {
     await rejection(expect, registry.register(makeRecord(`${key()}/../../etc`, '1.0.0'), { actor: ACTOR }), 'INVALID_KEY')
   })

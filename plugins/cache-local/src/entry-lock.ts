@@ -3,9 +3,9 @@ import type { Stats } from 'node:fs'
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname } from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
-import type { CacheLock } from '@assets/core'
 import { errnoCode, isMissing } from './file-system.js'
+import { PollBackoff } from './poll-backoff.js'
+import { RenewedLock } from './renewed-lock.js'
 
 /** What a lock file holds: enough to tell whether its holder is still alive. */
 export interface LockOwner {
@@ -29,10 +29,7 @@ const LONGEST_WAIT_MS = 200
  * A lock held by this process: a file created with O_EXCL, refreshed by a heartbeat so that
  * waiters can tell a slow holder from a dead one.
  */
-export class FileLock implements CacheLock {
-  private heartbeat: NodeJS.Timeout | undefined
-  private released = false
-
+export class FileLock extends RenewedLock {
   constructor(
     readonly path: string,
     readonly owner: LockOwner,
@@ -41,21 +38,16 @@ export class FileLock implements CacheLock {
     private readonly onRelease: (lock: FileLock) => void = () => {},
   ) {
     // Several beats per stale period, so one delayed beat does not let a waiter take over.
-    this.heartbeat = setInterval(() => void this.beat(), Math.max(10, Math.floor(staleLockMs / 4)))
-    this.heartbeat.unref()
+    super(Math.max(10, Math.floor(staleLockMs / 4)))
   }
 
-  async release(): Promise<void> {
-    if (this.released) return
-    this.released = true
-    clearInterval(this.heartbeat)
-    this.heartbeat = undefined
+  protected async letGo(): Promise<void> {
     this.onRelease(this)
     // Only our own file: if a waiter judged us stale and took over, the lock is theirs now.
     if ((await readOwner(this.path))?.token === this.owner.token) await unlink(this.path).catch(() => {})
   }
 
-  private async beat(): Promise<void> {
+  protected async renew(): Promise<void> {
     try {
       if ((await stat(this.path)).ino !== this.ino) return
       const now = new Date()
@@ -69,15 +61,13 @@ export class FileLock implements CacheLock {
 /** Waits until the lock file at `path` can be created, taking over stale ones, then holds it. */
 export async function acquireFileLock(path: string, options: AcquireOptions, onRelease?: (lock: FileLock) => void): Promise<FileLock> {
   const owner: LockOwner = { token: randomUUID(), pid: process.pid, host: hostname(), at: Date.now() }
-  let wait = FIRST_WAIT_MS
+  const backoff = new PollBackoff(FIRST_WAIT_MS, LONGEST_WAIT_MS)
   for (;;) {
     options.signal?.throwIfAborted()
     const ino = await tryCreate(path, owner)
     if (ino !== null) return new FileLock(path, owner, ino, options.staleLockMs, onRelease)
     if (await removeIfStale(path, options.staleLockMs)) continue
-    // Jitter keeps waiters that started together from polling in lockstep.
-    await delay(Math.floor(wait * (0.75 + Math.random() / 2)), undefined, { signal: options.signal })
-    wait = Math.min(wait * 2, LONGEST_WAIT_MS)
+    await backoff.pause(options.signal)
   }
 }
 

@@ -87,20 +87,24 @@ export async function writeRecord(folder: string, record: EntryRecord): Promise<
 }
 
 /**
- * Makes the files of freshly moved data read-only, so that an accidental edit fails loudly,
- * and records what get() later compares against. chmod changes ctime, not mtime, so the
+ * Makes the files of freshly moved data read-only (`mode`: 0o400, or 0o444 in a shared cache),
+ * so that an accidental edit fails loudly, and records what get() later compares against. chmod changes ctime, not mtime, so the
  * recorded identity stays valid.
  */
-export async function sealData(dataPath: string, kind: EntryRecord['kind']): Promise<Pick<EntryRecord, 'size' | 'mtimeMs' | 'ino' | 'files' | 'fileCount'>> {
+export async function sealData(
+  dataPath: string,
+  kind: EntryRecord['kind'],
+  mode: number,
+): Promise<Pick<EntryRecord, 'size' | 'mtimeMs' | 'ino' | 'files' | 'fileCount'>> {
   if (kind === 'file') {
-    await chmod(dataPath, 0o444)
+    await chmod(dataPath, mode)
     const info = await stat(dataPath)
     return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino }
   }
   const files: RecordedFile[] = []
   for await (const path of filesUnder(dataPath, '')) {
     const full = join(dataPath, ...path.split('/'))
-    await chmod(full, 0o444)
+    await chmod(full, mode)
     const info = await stat(full)
     files.push({ path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino })
   }

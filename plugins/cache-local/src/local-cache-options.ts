@@ -17,6 +17,13 @@ export const localCacheOptionsSchema = Type.Object(
       }),
     ),
     defaultTtl: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Seconds a value lives when setValue() is given no ttl.' })),
+    shared: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'false: the root is created 0700 and entry files are 0400, so no other OS user reads them. true: folders as the umask says and entry files 0444, for a cache a group shares.',
+      }),
+    ),
   },
   { description: 'Options of @assets/cache-local' },
 )

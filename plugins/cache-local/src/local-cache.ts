@@ -40,6 +40,9 @@ export class LocalCache implements Cache {
   private hits = 0
   private misses = 0
   private stagingReady = false
+  private rootReady = false
+  /** Whether other OS users may read the entries (as the umask says) or only the owner. */
+  readonly shared: boolean
 
   constructor(options: LocalCacheOptions) {
     if (typeof options?.path !== 'string' || options.path === '') {
@@ -48,6 +51,7 @@ export class LocalCache implements Cache {
     this.root = resolve(options.path)
     this.maxBytes = options.maxBytes
     this.staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS
+    this.shared = options.shared === true
     this.layout = new CacheLayout(this.root)
     this.values = new ValueStore(this.layout, options.defaultTtl)
   }
@@ -74,13 +78,14 @@ export class LocalCache implements Cache {
     const expiresAt = expiresAtFor(options.ttl, `set(${JSON.stringify(key)})`)
     const kind = await kindOf(path)
     return this.guard(`set ${key}`, async () => {
+      this.createRoot()
       const folder = this.layout.entryFolder(key)
       const previous = await readRecord(folder)
       const data = generationName(kind === 'file' ? path : undefined)
       const dataPath = join(folder, data)
       await moveInto(path, dataPath)
       try {
-        const sealed = await sealData(dataPath, kind)
+        const sealed = await sealData(dataPath, kind, this.shared ? 0o444 : 0o400)
         await writeRecord(folder, { version: 1, key, kind, data, ...sealed, createdAt: Date.now(), expiresAt })
       } catch (error) {
         // Give the caller its data back rather than losing it with the failed entry.
@@ -110,6 +115,7 @@ export class LocalCache implements Cache {
   stagingPath(key: string): string {
     if (!this.stagingReady) {
       try {
+        this.createRoot()
         mkdirSync(this.layout.staging, { recursive: true })
         this.stagingReady = true
       } catch {
@@ -120,6 +126,7 @@ export class LocalCache implements Cache {
   }
 
   async lock(key: string, options: { signal?: AbortSignal } = {}): Promise<CacheLock> {
+    await this.guard('lock', async () => this.createRoot())
     const lock = await acquireFileLock(this.layout.lockPath(checkKey(key)), { staleLockMs: this.staleLockMs, signal: options.signal }, (released) =>
       this.held.delete(released),
     )
@@ -132,7 +139,10 @@ export class LocalCache implements Cache {
   }
 
   async setValue(key: string, value: unknown, options: CacheSetOptions = {}): Promise<void> {
-    await this.guard(`setValue ${key}`, () => this.values.set(checkKey(key), value, options.ttl))
+    await this.guard(`setValue ${key}`, async () => {
+      this.createRoot()
+      await this.values.set(checkKey(key), value, options.ttl)
+    })
   }
 
   async deleteValue(key: string): Promise<void> {
@@ -216,6 +226,16 @@ export class LocalCache implements Cache {
 
   async close(): Promise<void> {
     await Promise.all([...this.held].map((lock) => lock.release()))
+  }
+
+  /**
+   * Makes the root (and any missing folder above it) owner-only before anything goes in, so
+   * that nothing under it is reachable by other users. A root that exists keeps its mode.
+   */
+  private createRoot(): void {
+    if (this.rootReady) return
+    mkdirSync(this.root, { recursive: true, ...(this.shared ? {} : { mode: 0o700 }) })
+    this.rootReady = true
   }
 
   /** The entry's data path when it is complete, unexpired and unchanged on disk; damaged entries are dropped. */

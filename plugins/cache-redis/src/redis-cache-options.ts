@@ -1,5 +1,5 @@
-import { resolve } from 'node:path'
-import { ConfigInvalidError, type PluginContext, redactUrl, type Static, schemaProblems, Type, Value } from '@assets/core'
+import { localTierOptions, resolveLocalTierPath, type TieredCacheContext } from '@assets/cache-local'
+import { ConfigInvalidError, redactUrl, type Static, schemaProblems, Type, Value } from '@assets/core'
 
 export const DEFAULT_MAX_BLOB_BYTES = 8 * 1024 * 1024
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024
@@ -14,7 +14,7 @@ export const redisCacheOptionsSchema = Type.Object(
       minLength: 1,
       description: 'redis:// or rediss:// URL of the shared tier (REDIS_URL); may carry a user and password.',
     }),
-    path: Type.Optional(Type.String({ minLength: 1, description: "Folder of this worker's local disk tier; default: the cache folder." })),
+    path: localTierOptions.path,
     maxBlobBytes: Type.Optional(
       Type.Integer({ minimum: 0, default: DEFAULT_MAX_BLOB_BYTES, description: 'Largest file kept in Redis; larger files and folders stay local.' }),
     ),
@@ -29,7 +29,7 @@ export const redisCacheOptionsSchema = Type.Object(
     commandTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 1, default: DEFAULT_COMMAND_TIMEOUT_MS, description: 'A Redis command not answered within this is given up; the local tier answers.' }),
     ),
-    maxBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'Bytes the local tier keeps (least recently used entries are evicted).' })),
+    maxBytes: localTierOptions.maxBytes,
   },
   { description: 'Options of @assets/cache-redis' },
 )
@@ -37,11 +37,7 @@ export const redisCacheOptionsSchema = Type.Object(
 export type RedisCacheOptions = Static<typeof redisCacheOptionsSchema>
 
 /** What the cache needs besides its options; the plugin passes its context, a direct caller may omit it. */
-export interface RedisCacheContext {
-  /** Default folder of the local tier when `path` is not given. */
-  cacheDir?: string
-  logger?: PluginContext['logger']
-}
+export type RedisCacheContext = TieredCacheContext
 
 /** Options with every default applied and checked. `where` is the URL without its password. */
 export interface RedisCacheSettings {
@@ -67,14 +63,11 @@ export function resolveSettings(options: RedisCacheOptions, context: RedisCacheC
     throw new ConfigInvalidError(schemaProblems(redisCacheOptionsSchema, options, 'cache'))
   }
   checkUrl(options.url)
-  const path = options.path ?? context.cacheDir
-  if (path === undefined || path === '') {
-    throw new ConfigInvalidError([{ field: 'cache.path', message: 'required: the folder of the local tier (the plugin defaults it to the cache folder)' }])
-  }
+  const path = resolveLocalTierPath(options.path, context)
   return {
     url: options.url,
     where: redactUrl(options.url),
-    path: resolve(path),
+    path,
     maxBlobBytes: options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES,
     chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
     keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as delay } from 'node:timers/promises'
-import type { CacheLock } from '@assets/core'
+import { PollBackoff, RenewedLock } from '@assets/cache-local'
 import { BYPASS, type RedisConnection } from './redis-connection.js'
 
 // Deletes or extends the lock only while it still holds our token: after an expiry another
@@ -20,33 +19,25 @@ export interface RedisLockOptions {
 }
 
 /** A lock held in Redis; renewed while held, so it only expires when its holder is gone. */
-export class RedisLock implements CacheLock {
-  private heartbeat: NodeJS.Timeout | undefined
-  private released = false
-
+export class RedisLock extends RenewedLock {
   constructor(
     private readonly connection: RedisConnection,
     private readonly redisKey: string,
     private readonly token: string,
-    ttlMs: number,
+    private readonly ttlMs: number,
   ) {
     // Three renewals per expiry period, so that one slow round trip does not lose the lock.
-    this.heartbeat = setInterval(() => void this.extend(ttlMs), Math.max(10, Math.floor(ttlMs / 3)))
-    this.heartbeat.unref()
+    super(Math.max(10, Math.floor(ttlMs / 3)))
   }
 
-  async release(): Promise<void> {
-    if (this.released) return
-    this.released = true
-    clearInterval(this.heartbeat)
-    this.heartbeat = undefined
+  protected async letGo(): Promise<void> {
     // Unreachable Redis: the lock expires by itself after ttlMs.
     await this.connection.attempt('releasing a lock', (client) => client.eval(RELEASE_SCRIPT, { keys: [this.redisKey], arguments: [this.token] }))
   }
 
-  private async extend(ttlMs: number): Promise<void> {
+  protected async renew(): Promise<void> {
     await this.connection.attempt('renewing a lock', (client) =>
-      client.eval(EXTEND_SCRIPT, { keys: [this.redisKey], arguments: [this.token, String(ttlMs)] }),
+      client.eval(EXTEND_SCRIPT, { keys: [this.redisKey], arguments: [this.token, String(this.ttlMs)] }),
     )
   }
 }
@@ -58,7 +49,7 @@ export class RedisLock implements CacheLock {
  */
 export async function acquireRedisLock(connection: RedisConnection, redisKey: string, options: RedisLockOptions): Promise<RedisLock | null> {
   const token = randomUUID()
-  let wait = FIRST_WAIT_MS
+  const backoff = new PollBackoff(FIRST_WAIT_MS, LONGEST_WAIT_MS)
   for (;;) {
     options.signal?.throwIfAborted()
     const taken = await connection.attempt('taking a lock', (client) =>
@@ -67,8 +58,6 @@ export async function acquireRedisLock(connection: RedisConnection, redisKey: st
     if (taken === BYPASS) return null
     if (taken === 'OK') return new RedisLock(connection, redisKey, token, options.ttlMs)
     if (options.giveUp !== undefined && (await options.giveUp())) return null
-    // Jitter keeps waiters that started together from polling in lockstep.
-    await delay(Math.floor(wait * (0.75 + Math.random() / 2)), undefined, { signal: options.signal })
-    wait = Math.min(wait * 2, LONGEST_WAIT_MS)
+    await backoff.pause(options.signal)
   }
 }

@@ -1,10 +1,6 @@
-import type { LocalCache } from '@assets/cache-local'
-import { InvalidInputError } from '@assets/core'
+import { checkSharedKey, type LocalCache, PendingValueChanges, serialiseSharedValue, ttlSecondsToMs } from '@assets/cache-local'
 import { BYPASS, type RedisClient, type RedisConnection } from './redis-connection.js'
 import type { RedisKeys } from './redis-keys.js'
-
-/** A change made while Redis was away, to be replayed when it returns. */
-type PendingChange = { op: 'set'; text: string; expiresAt: number | undefined } | { op: 'delete' }
 
 /**
  * Small JSON values (alias → version, metadata, generation tokens) kept in Redis, so that a
@@ -13,13 +9,14 @@ type PendingChange = { op: 'set'; text: string; expiresAt: number | undefined } 
  * anything else reads from it: an invalidation made during an outage is not lost.
  */
 export class SharedValues {
-  private readonly pending = new Map<string, PendingChange>()
+  private readonly pending: PendingValueChanges
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly local: LocalCache,
   ) {
+    this.pending = new PendingValueChanges(local)
     connection.onRecovery((client) => this.catchUp(client))
   }
 
@@ -45,7 +42,7 @@ export class SharedValues {
     )
     if (written !== BYPASS) return
     await this.local.setValue(key, value, { ttl })
-    this.pending.set(key, { op: 'set', text, expiresAt: ttlMs === undefined ? undefined : Date.now() + ttlMs })
+    this.pending.set(key, text, ttlMs)
   }
 
   async delete(key: string): Promise<void> {
@@ -53,50 +50,24 @@ export class SharedValues {
     const deleted = await this.connection.attempt(`deleting value ${key}`, (client) => client.del(this.keys.value(key)))
     if (deleted !== BYPASS) return
     await this.local.deleteValue(key)
-    this.pending.set(key, { op: 'delete' })
+    this.pending.delete(key)
   }
 
   /** After `clear`, nothing from before it should be replayed. */
   forgetPending(): void {
-    this.pending.clear()
+    this.pending.forget()
   }
 
-  private async catchUp(client: RedisClient): Promise<void> {
-    for (const [key, change] of [...this.pending]) {
-      const redisKey = this.keys.value(key)
-      const remaining = change.op === 'set' && change.expiresAt !== undefined ? change.expiresAt - Date.now() : undefined
-      if (change.op === 'delete' || (remaining !== undefined && remaining <= 0)) await client.del(redisKey)
-      else await client.set(redisKey, change.text, remaining === undefined ? undefined : { expiration: { type: 'PX', value: remaining } })
-      // A newer change made while this ran went to Redis directly and is not ours to drop.
-      if (this.pending.get(key) === change) this.pending.delete(key)
-      // The local copy would be stale by the next outage; Redis holds the value now.
-      await this.local.deleteValue(key).catch(() => {})
-    }
+  private catchUp(client: RedisClient): Promise<void> {
+    return this.pending.replay({
+      write: (key, text, ttlMs) => client.set(this.keys.value(key), text, ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: ttlMs } }),
+      remove: (key) => client.del(this.keys.value(key)),
+    })
   }
 }
 
-function checkKey(key: string): void {
-  if (typeof key !== 'string' || key === '') throw new InvalidInputError('redis cache: a key must be a non-empty string')
-}
-
-function serialise(key: string, value: unknown): string {
-  const refuse = (cause?: unknown) =>
-    new InvalidInputError(`redis cache: setValue(${JSON.stringify(key)}): the value must be JSON-serialisable`, { cause })
-  let text: string | undefined
-  try {
-    text = JSON.stringify(value)
-  } catch (error) {
-    throw refuse(error)
-  }
-  if (value === undefined || text === undefined) throw refuse()
-  return text
-}
+const checkKey = (key: string) => checkSharedKey('redis cache', key)
+const serialise = (key: string, value: unknown) => serialiseSharedValue('redis cache', key, value)
 
 /** Seconds → whole milliseconds (at least 1), refusing what the local tier would refuse. */
-export function ttlToMs(key: string, ttl: number | undefined): number | undefined {
-  if (ttl === undefined) return undefined
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-    throw new InvalidInputError(`redis cache: ${JSON.stringify(key)}: ttl must be a positive number of seconds, got ${ttl}`)
-  }
-  return Math.max(1, Math.round(ttl * 1000))
-}
+export const ttlToMs = (key: string, ttl: number | undefined) => ttlSecondsToMs('redis cache', key, ttl)

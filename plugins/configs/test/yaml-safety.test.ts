@@ -51,6 +51,21 @@ describe('ConfigAssetManager: YAML is read as plain data only', () => {
     expect((await refused('multi.yaml', 'a: 1\n---\nb: 2\n')).map((i) => i.code)).toContain('YAML_SYNTAX')
   })
 
+  it('reads a config of 60 000 keys, and still finds the one repeated among them', async () => {
+    // yaml's own unique-key check is quadratic: this took half a minute to read.
+    const wide = await openStack()
+    try {
+      const lines = Array.from({ length: 60_000 }, (_, i) => `k${i}: ${i}`)
+      await wide.configs.put('configs/wide', await wide.file('wide.yaml', `${lines.join('\n')}\n`))
+      expect(Object.keys((await wide.configs.read('configs/wide')) as object)).toHaveLength(60_000)
+      const path = await wide.file('repeat.yaml', `${lines.join('\n')}\nk42: again\n`)
+      const error = await rejection(wide.configs.put('configs/repeat', path))
+      expect(error.issues).toEqual([{ code: 'YAML_DUPLICATE_KEY', path: '', message: 'Map keys must be unique at line 60001, column 1' }])
+    } finally {
+      await wide.close()
+    }
+  })
+
   it('refuses a config larger than the size limit before parsing it', async () => {
     const issues = await refused('big.yaml', `a: "${'x'.repeat(5000)}"\n`)
     expect(issues).toEqual([expect.objectContaining({ code: 'CONFIG_TOO_LARGE' })])

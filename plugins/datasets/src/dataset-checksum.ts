@@ -12,13 +12,24 @@ export function parseChecksum(value: unknown): ContentDigest {
 /**
  * The digest the asset will be registered under: the file's sha256, or for a folder (a zarr
  * store) the sha256 of its manifest, computed as core computes it on put. Read before anything
- * is stored, so that a mismatch stores nothing.
+ * is stored, so that a mismatch stores nothing. `followLinks` as given to the put.
  */
-export async function computeDigest(path: string, type: 'file' | 'folder', signal?: AbortSignal): Promise<ContentDigest> {
-  return type === 'file' ? (await hashFile(path, { signal })).digest : folderDigest(path, { signal })
+export async function computeDigest(
+  path: string,
+  type: 'file' | 'folder',
+  signal?: AbortSignal,
+  options: { followLinks?: boolean } = {},
+): Promise<ContentDigest> {
+  return type === 'file' ? (await hashFile(path, { signal })).digest : folderDigest(path, { signal, followLinks: options.followLinks })
 }
 
-export async function verifyChecksum(path: string, type: 'file' | 'folder', declared: ContentDigest, signal?: AbortSignal): Promise<void> {
-  const actual = await computeDigest(path, type, signal)
+export async function verifyChecksum(
+  path: string,
+  type: 'file' | 'folder',
+  declared: ContentDigest,
+  signal?: AbortSignal,
+  options: { followLinks?: boolean } = {},
+): Promise<void> {
+  const actual = await computeDigest(path, type, signal, options)
   if (actual !== declared) throw new IntegrityError(`dataset ${path}: declared checksum ${declared} does not match the content (${actual}); nothing was stored`)
 }

@@ -60,7 +60,7 @@ export class DatasetAssetManager extends BaseAssetManager {
     assertValidDataset(report)
     if (declared) {
       const type = (await stat(path)).isDirectory() ? 'folder' : 'file'
-      await verifyChecksum(path, type, declared, put.signal)
+      await verifyChecksum(path, type, declared, put.signal, { followLinks: put.followLinks })
     }
     const recorded = {
       ...(metadata ?? {}),

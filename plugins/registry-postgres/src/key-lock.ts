@@ -5,6 +5,7 @@ import { run } from './sql-params.js'
 // collide with an application's own advisory locks on single bigint keys or other spaces.
 export const MIGRATION_LOCK_SPACE = 0x61736d67 // "asmg"
 export const KEY_LOCK_SPACE = 0x61736b79 // "asky"
+export const LEASE_LOCK_SPACE = 0x61736c73 // "asls"
 
 /**
  * Serialises every mutation of one key (its tags, ACLs, deletions and the latest flags) until

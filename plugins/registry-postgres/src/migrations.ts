@@ -134,6 +134,23 @@ export const MIGRATIONS: readonly Migration[] = [
     // The name `get` hands the content back under; NULL for versions registered before it was recorded.
     sql: 'ALTER TABLE versions ADD COLUMN file_name text;',
   },
+  {
+    version: 4,
+    name: 'content leases',
+    // Puts hold and gc claims stored locations here (Registry.holdContent), timed by the
+    // database's clock so that workers' clocks never have to agree.
+    sql: `
+      CREATE TABLE content_leases (
+        location text COLLATE "C" NOT NULL,
+        holder text COLLATE "C" NOT NULL,
+        claim boolean NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (location, holder)
+      );
+      CREATE INDEX content_leases_holder ON content_leases (holder);
+      CREATE INDEX content_leases_expires ON content_leases (expires_at);
+    `,
+  },
 ]
 
 /**

@@ -5,6 +5,8 @@ import {
   type AssetRecord,
   type AuditEntry,
   type AuditFilter,
+  buildMetadataConflict,
+  checkLeaseArguments,
   type CompiledQuery,
   compareVersions,
   encodeCursor,
@@ -28,6 +30,7 @@ import {
   normalizeRecord,
 } from '@assets/core'
 import { appendAudit, readAudit } from './audit-log.js'
+import { releaseLeases, renewLeases, takeLeases } from './content-leases.js'
 import { refreshLatest } from './latest-flags.js'
 import { walkLineage } from './lineage.js'
 import { storable } from './metadata-path.js'
@@ -39,6 +42,7 @@ import { RegistryDatabase } from './registry-database.js'
 import { run } from './sql-params.js'
 import type { Tables } from './tables.js'
 import { transaction } from './transaction.js'
+import { samePrecedence } from './version-precedence.js'
 
 const LOCATION_PAGE = 1000
 
@@ -68,6 +72,9 @@ export class PostgresRegistry implements Registry {
       // The primary key decides: a version that exists already is left as it is, and compared.
       const [inserted] = await run<VersionRow>(tx, insertVersionSql(t.versions, RECORD_COLUMNS), insertVersionParams(record))
       if (!inserted) return sameOrConflict((await this.row(tx, record.key, record.version))!, record)
+      // Under the key's lock, so two versions differing only in build metadata never both commit (the throw rolls back).
+      const twin = await samePrecedence(tx, t, record.key, record.version)
+      if (twin) throw buildMetadataConflict(record.key, record.version, twin)
       const edges = record.relationships
       if (edges.length > 0) {
         await run(
@@ -315,6 +322,27 @@ export class PostgresRegistry implements Registry {
       await refreshLatest(tx, t, key)
       await appendAudit(tx, t, { actor, action: AUDIT_ACTIONS.purge, key, version: exact, details: { digest: row.digest, location: row.location } })
     })
+  }
+
+  async holdContent(holder: string, locations: string[], ttlMs: number): Promise<{ refused: string[] }> {
+    const wanted = checkLeaseArguments(holder, locations, ttlMs)
+    return { refused: await this.db.write('holdContent', undefined, (tx) => takeLeases(tx, this.tables, holder, wanted, ttlMs, false)) }
+  }
+
+  async claimContent(holder: string, locations: string[], ttlMs: number): Promise<{ claimed: string[] }> {
+    const wanted = checkLeaseArguments(holder, locations, ttlMs)
+    const refused = new Set(await this.db.write('claimContent', undefined, (tx) => takeLeases(tx, this.tables, holder, wanted, ttlMs, true)))
+    return { claimed: wanted.filter((l) => !refused.has(l)) }
+  }
+
+  async renewContent(holder: string, ttlMs: number): Promise<void> {
+    checkLeaseArguments(holder, undefined, ttlMs)
+    await this.db.write('renewContent', undefined, (tx) => renewLeases(tx, this.tables, holder, ttlMs))
+  }
+
+  async releaseContent(holder: string, locations?: string[]): Promise<void> {
+    const only = locations === undefined ? undefined : checkLeaseArguments(holder, locations)
+    await this.db.write('releaseContent', undefined, (tx) => releaseLeases(tx, this.tables, holder, only))
   }
 
   async close(): Promise<void> {

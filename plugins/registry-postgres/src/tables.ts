@@ -9,6 +9,7 @@ export interface Tables {
   relationships: string
   annotations: string
   audit: string
+  contentLeases: string
   schemaVersion: string
 }
 
@@ -28,6 +29,7 @@ export function tablesIn(schema: string): Tables {
     relationships: `${q}.relationships`,
     annotations: `${q}.annotations`,
     audit: `${q}.audit`,
+    contentLeases: `${q}.content_leases`,
     schemaVersion: `${q}.schema_version`,
   }
 }

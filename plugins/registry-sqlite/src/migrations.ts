@@ -119,6 +119,23 @@ export const MIGRATIONS: readonly Migration[] = [
     // The name `get` hands the content back under; NULL for versions registered before it was recorded.
     sql: 'ALTER TABLE versions ADD COLUMN file_name TEXT;',
   },
+  {
+    version: 4,
+    name: 'content leases',
+    // Puts hold and gc claims stored locations here (Registry.holdContent); expires_at is in
+    // milliseconds since the epoch, compared with this process's clock (one machine).
+    sql: `
+      CREATE TABLE content_leases (
+        location TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        claim INTEGER NOT NULL CHECK (claim IN (0, 1)),
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (location, holder)
+      );
+      CREATE INDEX content_leases_holder ON content_leases (holder);
+      CREATE INDEX content_leases_expires ON content_leases (expires_at);
+    `,
+  },
 ]
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { AssetError, BackendUnavailableError, metadataSignature } from '@assets/core'
 import Database from 'better-sqlite3'
@@ -7,10 +7,10 @@ import { migrate } from './migrations.js'
 const IN_MEMORY = ':memory:'
 
 /** Opens the file, makes it safe for several processes at once, and migrates it. */
-export function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
+export function openDatabase(path: string, busyTimeoutMs: number, shared = false): Database.Database {
   let db: Database.Database | undefined
   try {
-    if (path !== IN_MEMORY && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true })
+    if (path !== IN_MEMORY && !path.startsWith('file:')) createFile(path, shared)
     db = new Database(path, { timeout: busyTimeoutMs })
     setWriteAheadLog(db, busyTimeoutMs)
     db.pragma('foreign_keys = ON')
@@ -36,6 +36,16 @@ export function wrapSqliteError(error: unknown, what: string, path: string): unk
     return new BackendUnavailableError('sqlite', `${what} failed on ${path}: ${error.message} (${error.code})`, { cause: error })
   }
   return error
+}
+
+/**
+ * Creates a missing database file owner-only unless shared: SQLite gives its -wal and -shm
+ * files the database's own mode, so the whole catalogue stays private. An existing file keeps
+ * its mode, and an empty file is a valid empty database.
+ */
+function createFile(path: string, shared: boolean): void {
+  mkdirSync(dirname(path), { recursive: true, ...(shared ? {} : { mode: 0o700 }) })
+  closeSync(openSync(path, 'a', shared ? 0o666 : 0o600))
 }
 
 function messageOf(error: unknown): string {

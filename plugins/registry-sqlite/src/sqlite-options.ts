@@ -16,6 +16,13 @@ export const SqliteRegistryOptionsSchema = Type.Object(
         description: 'How long a write waits for another process holding the write lock before failing.',
       }),
     ),
+    shared: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'false: a new database file is created 0600 (and a missing folder 0700), so no other OS user reads the catalogue. true: the umask decides.',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -5,6 +5,8 @@ import {
   type AssetRecord,
   type AuditEntry,
   type AuditFilter,
+  buildMetadataConflict,
+  checkLeaseArguments,
   BackendUnavailableError,
   type CompiledQuery,
   compareVersions,
@@ -29,9 +31,11 @@ import {
   normalizeRecord,
 } from '@assets/core'
 import type BetterSqlite3 from 'better-sqlite3'
+import { releaseLeases, renewLeases, takeLeases } from './content-leases.js'
 import { appendAudit, readAudit } from './audit-log.js'
 import { refreshLatest } from './latest-flags.js'
 import { walkLineage } from './lineage.js'
+import { samePrecedence } from './version-precedence.js'
 import { openDatabase, wrapSqliteError } from './open-database.js'
 import { compileToSql } from './query-compiler.js'
 import { recordToRow, rowToRecord, type VersionRow } from './record-row.js'
@@ -76,6 +80,8 @@ export class SqliteRegistry implements Registry {
             'a version is immutable, register the new content as a new version',
         )
       }
+      const twin = samePrecedence(db, record.key, record.version)
+      if (twin) throw buildMetadataConflict(record.key, record.version, twin)
       db.prepare(INSERT_VERSION).run(recordToRow(record))
       const edge = db.prepare('INSERT OR IGNORE INTO relationships (from_key, from_version, relation, to_key, to_version) VALUES (?, ?, ?, ?, ?)')
       for (const r of record.relationships) edge.run(record.key, record.version, r.relation, r.key, r.version)
@@ -275,6 +281,27 @@ export class SqliteRegistry implements Registry {
     })
   }
 
+  async holdContent(holder: string, locations: string[], ttlMs: number): Promise<{ refused: string[] }> {
+    const wanted = checkLeaseArguments(holder, locations, ttlMs)
+    return { refused: await this.write('holdContent', (db) => takeLeases(db, holder, wanted, ttlMs, 0)) }
+  }
+
+  async claimContent(holder: string, locations: string[], ttlMs: number): Promise<{ claimed: string[] }> {
+    const wanted = checkLeaseArguments(holder, locations, ttlMs)
+    const refused = new Set(await this.write('claimContent', (db) => takeLeases(db, holder, wanted, ttlMs, 1)))
+    return { claimed: wanted.filter((l) => !refused.has(l)) }
+  }
+
+  async renewContent(holder: string, ttlMs: number): Promise<void> {
+    checkLeaseArguments(holder, undefined, ttlMs)
+    await this.write('renewContent', (db) => renewLeases(db, holder, ttlMs))
+  }
+
+  async releaseContent(holder: string, locations?: string[]): Promise<void> {
+    const only = locations === undefined ? undefined : checkLeaseArguments(holder, locations)
+    await this.write('releaseContent', (db) => releaseLeases(db, holder, only))
+  }
+
   async close(): Promise<void> {
     this.closed = true
     this.db?.close()
@@ -288,7 +315,7 @@ export class SqliteRegistry implements Registry {
   /** Opened on first use, so that creating a registry does no I/O. */
   private connection(): BetterSqlite3.Database {
     if (this.closed) throw new BackendUnavailableError('sqlite', `the registry on ${this.options.path} was closed`)
-    this.db ??= openDatabase(this.options.path, this.options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)
+    this.db ??= openDatabase(this.options.path, this.options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, this.options.shared)
     return this.db
   }
 

@@ -37,7 +37,7 @@ describe('sqlite registry', () => {
     expect(Value.Check(SqliteRegistryOptionsSchema, {})).toBe(false)
     expect(Value.Check(SqliteRegistryOptionsSchema, { path: 'x.db', busyTimeoutMs: -1 })).toBe(false)
     expect(Value.Check(SqliteRegistryOptionsSchema, { path: 'x.db', host: 'db' })).toBe(false)
-    expect(Value.Default(SqliteRegistryOptionsSchema, { path: 'x.db' })).toEqual({ path: 'x.db', busyTimeoutMs: 5000 })
+    expect(Value.Default(SqliteRegistryOptionsSchema, { path: 'x.db' })).toEqual({ path: 'x.db', busyTimeoutMs: 5000, shared: false })
     const context = { dataDir: folder, cacheDir: folder, allowInsecureStorage: false, logger: { warn() {} }, env: {} }
     const registry = plugin.create({ path: join(folder, 'never-opened', 'r.db') }, context)
     expect(registry.name).toBe('sqlite')

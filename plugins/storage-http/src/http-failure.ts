@@ -5,6 +5,7 @@ import {
   isRetryableStatus,
   isTransientNetworkError,
   NotFoundError,
+  redactUrl,
   UnsupportedOperationError,
 } from '@assets/core'
 
@@ -50,7 +51,7 @@ export function networkError(error: unknown, what: string): unknown {
       { cause: error },
     )
   }
-  const detail = code ?? (error instanceof Error ? error.message : String(error))
+  const detail = code ?? redactUrl(error instanceof Error ? error.message : String(error))
   return new BackendUnavailableError('http', `${what} failed (${detail})`, { cause: error })
 }
 

@@ -6,6 +6,7 @@ import {
   isRetryableStatus,
   isTransientNetworkError,
   NotFoundError,
+  redactUrl,
   VersionConflictError,
 } from '@assets/core'
 import { HubApiError } from '@huggingface/hub'
@@ -69,15 +70,19 @@ export interface FailureScope {
 export function toAssetError(target: HubTarget, scope: FailureScope, error: unknown): unknown {
   if (AssetError.isInstance(error)) return error
   if (error instanceof Error && error.name === 'AbortError') return error
-  const where = `huggingface: ${scope.what} in ${describeTarget(target, scope.revision)} (${target.hubUrl})`
+  // The hub's answer may quote a presigned LFS URL, and an endpoint may carry a query: both are
+  // shown without their secrets.
+  const hub = redactUrl(target.hubUrl)
+  const where = `huggingface: ${scope.what} in ${describeTarget(target, scope.revision)} (${hub})`
   const failure = statusOf(error)
   if (failure === undefined) {
     if (error instanceof Error && error.name === 'TimeoutError') return new BackendUnavailableError('huggingface', `${scope.what}: timed out`, { cause: error })
-    return new BackendUnavailableError('huggingface', `${scope.what} in ${describeTarget(target, scope.revision)}: the connection to ${target.hubUrl} failed`, {
+    return new BackendUnavailableError('huggingface', `${scope.what} in ${describeTarget(target, scope.revision)}: the connection to ${hub} failed`, {
       cause: error,
     })
   }
-  const { status, code, message } = failure
+  const { status, code } = failure
+  const message = redactUrl(failure.message)
   const options = { cause: error }
   const kind = code ?? guessCode(status, message)
   const tokenHint = target.token === undefined ? 'no token is configured (set HF_TOKEN or the token option)' : 'the configured token'
@@ -116,5 +121,5 @@ function guessCode(status: number, message: string): string | undefined {
 }
 
 function repoPage(target: HubTarget): string {
-  return `${target.hubUrl}/${target.type === 'model' ? '' : `${target.type}s/`}${target.id}`
+  return `${redactUrl(target.hubUrl)}/${target.type === 'model' ? '' : `${target.type}s/`}${target.id}`
 }

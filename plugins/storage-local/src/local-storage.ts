@@ -1,4 +1,4 @@
-import { type FileHandle, open, rm, stat, unlink } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, rm, stat, unlink } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import {
   assertDigest,
@@ -35,6 +35,10 @@ export const LOCAL_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.
 
 const READ_CHUNK_BYTES = 1 << 20
 
+// Owner-only unless the store is shared: the bytes of a private asset are no one else's to read.
+const PRIVATE_FOLDER_MODE = 0o700
+const PRIVATE_FILE_MODE = 0o600
+
 /**
  * A store in a local folder. Every write goes to a temporary file beside its destination and is
  * renamed into place once complete and verified, so readers see whole objects or none.
@@ -44,12 +48,16 @@ export class LocalStorage implements Storage {
   readonly capabilities: StorageCapabilities = LOCAL_STORAGE_CAPABILITIES
   /** Absolute root folder; nothing is created until the first write. */
   readonly root: string
+  /** Whether other OS users may read what it holds (as the umask says) or only its owner. */
+  readonly shared: boolean
+  #rootReady: Promise<void> | undefined
 
   constructor(options: LocalStorageOptions) {
     if (typeof options?.path !== 'string' || options.path === '') {
       throw new InvalidInputError('local: option "path" (the root folder of the store) is required')
     }
     this.root = resolve(options.path)
+    this.shared = options.shared === true
   }
 
   async upload(location: string, source: string | AsyncIterable<Uint8Array>, options: UploadOptions = {}): Promise<UploadResult> {
@@ -59,7 +67,9 @@ export class LocalStorage implements Storage {
     const temporary = temporaryPathFor(path)
     let written: Awaited<ReturnType<typeof copyHashing>>
     try {
-      written = await copyHashing(source, temporary, { signal: options.signal, onProgress: options.onProgress, total })
+      await this.createRoot()
+      const mode = this.shared ? undefined : PRIVATE_FILE_MODE
+      written = await copyHashing(source, temporary, { signal: options.signal, onProgress: options.onProgress, total, mode })
       checkWritten(location, written, options)
       await commitFile(temporary, path)
     } catch (error) {
@@ -148,6 +158,22 @@ export class LocalStorage implements Storage {
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * Makes the root (and any missing folder above it) owner-only before the first object goes
+   * in, so that nothing under it is reachable by other users whatever the modes below. A root
+   * that already exists keeps its mode: someone chose it.
+   */
+  private createRoot(): Promise<void> {
+    this.#rootReady ??= mkdir(this.root, { recursive: true, ...(this.shared ? {} : { mode: PRIVATE_FOLDER_MODE }) }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#rootReady = undefined
+        throw error
+      },
+    )
+    return this.#rootReady
+  }
 
   private async *readRange(location: string, options: OpenOptions): AsyncGenerator<Uint8Array> {
     const path = locationPath(this.root, location)

@@ -6,6 +6,11 @@ export { S3_STORAGE_CAPABILITIES, S3Storage } from './s3-storage.js'
 export type { TransferStats } from './s3-context.js'
 export type { StaleUpload } from './stale-uploads.js'
 export { type S3StorageEnvironment, type S3StorageOptions, s3StorageOptionsSchema } from './s3-options.js'
+// For packages built on the same client and retry policy (the S3 cache tier), so that they do not copy it.
+export { createS3Client, resolveEndpoint } from './s3-client.js'
+export { S3Context, type S3Settings } from './s3-context.js'
+export { isNotFound, statusOf, toAssetError } from './s3-errors.js'
+export { normalizePrefix } from './s3-location.js'
 
 /**
  * A store in an S3 bucket or any S3-compatible server. Creating it checks the options (a plain

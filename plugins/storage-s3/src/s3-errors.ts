@@ -6,6 +6,7 @@ import {
   isRetryableStatus,
   isTransientNetworkError,
   NotFoundError,
+  redactUrl,
 } from '@assets/core'
 
 interface ServiceErrorShape {
@@ -61,7 +62,8 @@ export function isRetryableS3Error(error: unknown): boolean {
 export function toAssetError(error: unknown, what: string): AssetError | Error {
   if (isAbort(error)) return error as Error
   const e = shape(error)
-  const detail = `${e.name ?? 'Error'}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''}${e.message ? `: ${e.message}` : ''}`
+  // The SDK's message may quote a request URL, presigned or with an endpoint's credentials.
+  const detail = `${e.name ?? 'Error'}${e.$metadata?.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : ''}${e.message ? `: ${redactUrl(e.message)}` : ''}`
   if (e.name === 'NoSuchBucket') return new NotFoundError(`s3: ${what}: the bucket does not exist`, { cause: error })
   if (isNotFound(error)) return new NotFoundError(`s3: ${what}: no such object`, { cause: error })
   if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) {

@@ -10,20 +10,31 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 const run = promisify(execFile)
 const WORKSPACE = fileURLToPath(new URL('../../..', import.meta.url))
-// The command and every package it ships, packed as they would be published.
-const PACKAGES = [
-  'packages/core',
-  'apps/cli',
-  'plugins/storage-local',
-  'plugins/storage-s3',
-  'plugins/storage-http',
-  'plugins/storage-huggingface',
-  'plugins/cache-local',
-  'plugins/cache-redis',
-  'plugins/registry-sqlite',
-  'plugins/registry-postgres',
-  'plugins/datasets',
-]
+/**
+ * The command and every package it ships, packed as they would be published: the CLI and its
+ * workspace dependencies (and theirs), read from the manifests so that a new plugin is in.
+ */
+async function shippedPackages(): Promise<string[]> {
+  const folders = new Map<string, string>()
+  for (const group of ['packages', 'plugins', 'apps']) {
+    for (const name of await readdir(join(WORKSPACE, group))) {
+      const manifest = join(WORKSPACE, group, name, 'package.json')
+      if (existsSync(manifest)) folders.set(JSON.parse(await readFile(manifest, 'utf8')).name, join(group, name))
+    }
+  }
+  const shipped = new Set<string>()
+  const visit = async (folder: string): Promise<void> => {
+    if (shipped.has(folder)) return
+    shipped.add(folder)
+    const manifest = JSON.parse(await readFile(join(WORKSPACE, folder, 'package.json'), 'utf8'))
+    for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+      const local = folders.get(name)
+      if (local && String(range).startsWith('workspace:')) await visit(local)
+    }
+  }
+  await visit('apps/cli')
+  return [...shipped]
+}
 
 let root: string
 let bin: string
@@ -40,7 +51,7 @@ beforeAll(async () => {
   root = realpathSync(await mkdtemp(join(tmpdir(), 'assets-npm-install-')))
   const packs = join(root, 'packs')
   await mkdir(packs)
-  for (const pkg of PACKAGES) await run('pnpm', ['pack', '--pack-destination', packs], { cwd: join(WORKSPACE, pkg) })
+  for (const pkg of await shippedPackages()) await run('pnpm', ['pack', '--pack-destination', packs], { cwd: join(WORKSPACE, pkg) })
   const project = join(root, 'install')
   await mkdir(project)
   // npm 11 runs a dependency's install script only when allowed; better-sqlite3 builds there.
@@ -68,7 +79,9 @@ describe('the command installed with npm from its packed packages', () => {
 
   it('finds every built-in backend next to itself', async () => {
     const { plugins } = (await assets(['plugins'])) as { plugins: Array<{ packageName: string; origin: string; path: string }> }
-    expect(plugins).toHaveLength(8)
+    // Every backend plugin the command ships (storage, cache, registry), each found once.
+    const backends = (await shippedPackages()).filter((f) => /^plugins\/(storage|cache|registry)-/.test(f)).map((f) => `@assets/${f.slice('plugins/'.length)}`)
+    expect(plugins.map((p) => p.packageName).sort()).toEqual(backends.sort())
     for (const p of plugins) {
       expect(p.origin).toBe('bundled')
       expect(p.path).toBe(join(root, 'install', 'node_modules', p.packageName))

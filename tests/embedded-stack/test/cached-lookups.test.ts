@@ -41,7 +41,7 @@ it('no worker is served a cached latest, tag or ACL after another worker changed
     const carol = b.as({ user: 'carol' })
     expect((await carol.getMetadata('shared/k')).version).toBe('1.0.1')
     await a.setAccessControl('shared/k', { read: [] })
-    await expect(carol.getMetadata('shared/k')).rejects.toMatchObject({ code: 'ACCESS_DENIED' })
+    await expect(carol.getMetadata('shared/k')).rejects.toMatchObject({ code: 'ASSET_NOT_FOUND' })
     await a.delete('shared/k', '1.0.1')
     expect((await b.getMetadata('shared/k')).version).toBe('1.0.0')
   } finally {

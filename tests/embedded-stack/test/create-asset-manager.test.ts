@@ -78,7 +78,7 @@ describe('createAssetManager on the embedded default', () => {
 
   it('an unknown plugin name lists the known ones', async () => {
     const home = await temporaryFolder('assets-unknown')
-    const config = AssetConfig.load({ env: { ASSETS_HOME: home, CACHE_TYPE: 'Memcached Cache!' }, cwd: home })
+    const config = AssetConfig.load({ env: { ASSETS_HOME: home, CACHE_TYPE: 'Floppy Cache!' }, cwd: home })
     const error = await createAssetManager(config, { importer }).catch((e: unknown) => e)
     expect(PluginNotFoundError.isInstance(error)).toBe(true)
     expect((error as Error).message).toContain('local, redis')

@@ -56,6 +56,8 @@ describe('a put killed with SIGKILL never leaves a registered version without co
         expect(report).toMatchObject({ checked: 1, ok: 1, problems: [] })
         // What the crash left behind is unreferenced and goes at the next gc: the half-written
         // staging upload when killed mid-upload; nothing otherwise (the rerun reused the blob).
+        // The killed put's holds protect its staging upload until they lapse (1 s in put-child).
+        await new Promise((resolve) => setTimeout(resolve, 1200))
         const gc = await manager.gc({ now: new Date(Date.now() + 2 * 3600_000) })
         expect(gc.removedObjects.map((l: string) => l.split('/')[0])).toEqual(killAt === 'upload-half' ? ['staging'] : [])
         expect((await manager.verify()).ok).toBe(1)

@@ -46,7 +46,7 @@ it('no worker serves a replaced latest, tag or ACL after another worker changed 
     const carol = b.as({ user: 'carol' })
     expect((await carol.getMetadata(key)).version).toBe('1.0.1')
     await a.setAccessControl(key, { read: [] })
-    await expect(carol.get(key)).rejects.toMatchObject({ code: 'ACCESS_DENIED' })
+    await expect(carol.get(key)).rejects.toMatchObject({ code: 'ASSET_NOT_FOUND' })
   } finally {
     await a.close()
     await b.close()

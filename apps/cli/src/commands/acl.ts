@@ -1,4 +1,4 @@
-import { type AccessControl, can, type Permission } from '@assets/core'
+import { type AccessControl, can, NotFoundError, type Permission } from '@assets/core'
 import { stringOption, UsageError } from '../args.js'
 import { parsePrincipal, parseRef } from '../asset-ref.js'
 import type { CommandContext } from '../context.js'
@@ -46,6 +46,11 @@ async function change(ctx: CommandContext, action: 'grant' | 'revoke'): Promise<
     const acl = current.accessControl
     const next = new Set(acl[list])
     const changed = action === 'grant' ? !next.has(principal) : next.has(principal)
+    // Like `tag --rm` of a tag that is not there: nothing to remove is an error, not "revoked".
+    // Only for an actor who could revoke it; anyone else is refused by setAccessControl below.
+    if (action === 'revoke' && !changed && can(manager.actor, acl, 'admin')) {
+      throw new NotFoundError(`${principal} has no ${list} grant on ${key}${version === undefined ? '' : `@${version}`}: nothing to revoke`)
+    }
     if (action === 'grant') next.add(principal)
     else next.delete(principal)
     const accessControl = await manager.setAccessControl(key, { ...acl, [list]: [...next] }, version)

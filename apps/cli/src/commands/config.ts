@@ -13,7 +13,7 @@ import { cliLogger, pluginSearch } from '../open-manager.js'
 import { compactJson, fields } from '../output.js'
 
 export async function configShow(ctx: CommandContext): Promise<number> {
-  const config = AssetConfig.load()
+  const config = await AssetConfig.loadAsync({ logger: cliLogger(ctx.globals) })
   const actor = actorFor(config, ctx.globals.as)
   const doc = {
     config: config.redacted(),
@@ -57,7 +57,7 @@ export async function configCheck(ctx: CommandContext): Promise<number> {
   const problems: ConfigProblem[] = []
   let config: AssetConfig | undefined
   try {
-    config = AssetConfig.load()
+    config = await AssetConfig.loadAsync({ logger: cliLogger(ctx.globals) })
   } catch (error) {
     if (!ConfigInvalidError.isInstance(error)) throw error
     problems.push(...error.problems)

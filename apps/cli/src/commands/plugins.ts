@@ -9,7 +9,7 @@ import {
   resolvePluginPackage,
 } from '@assets/core'
 import type { CommandContext } from '../context.js'
-import { pluginSearch } from '../open-manager.js'
+import { cliLogger, pluginSearch } from '../open-manager.js'
 import { table } from '../output.js'
 
 interface PluginRow {
@@ -36,7 +36,7 @@ interface PluginRow {
 export async function plugins(ctx: CommandContext): Promise<number> {
   let config: AssetConfig | null = null
   try {
-    config = AssetConfig.load()
+    config = await AssetConfig.loadAsync({ logger: cliLogger(ctx.globals) })
   } catch (error) {
     if (!ConfigInvalidError.isInstance(error)) throw error
     ctx.out.note('the config is invalid, so no plugin is shown as selected and no plugin path is searched (run: assets config check)')

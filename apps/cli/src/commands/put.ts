@@ -48,6 +48,7 @@ export async function put(ctx: CommandContext): Promise<number> {
     tags: listOption(v, 'tag'),
     expiresAt,
     accessControl: flagOption(v, 'private') ? { read: [], write: [], admin: [] } : undefined,
+    followLinks: flagOption(v, 'follow-links'),
   }
 
   const result = await withManager(ctx.globals, async (manager) => {

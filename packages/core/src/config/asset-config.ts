@@ -18,7 +18,10 @@ import {
 import { defaultPaths } from './default-paths.js'
 import { parseDotenv } from './dotenv.js'
 import { envPluginType, mapGlobalEnv, mapSectionEnv, normalizePluginType, readVariable, TYPE_VARIABLES } from './env-mapping.js'
-import { redactSecrets } from './redact.js'
+import { WorkingFolderGate } from './working-folder-gate.js'
+import { redactSecrets, redactUrl } from './redact.js'
+import { fetchConfigUrl, isConfigUrl } from './config-url.js'
+import { ConfigUrlCopy } from './config-url-copy.js'
 
 type Env = Record<string, string | undefined>
 
@@ -33,10 +36,22 @@ export type ConfigField = keyof AssetConfigValues
 export interface LoadConfigOptions {
   /** Defaults to `process.env`. */
   env?: Env
-  /** Where `config.yaml` and `.env` are looked for; defaults to `process.cwd()`. */
+  /**
+   * Where `config.yaml` and `.env` are looked for. A folder named here is the program's choice
+   * and is read as given. By default the working directory, whose files are read only when
+   * the user trusts that folder (`assets trust`, `trustFolder`): a cloned repository must not
+   * choose plugins or endpoints.
+   */
   cwd?: string
-  /** Overrides `CONFIG_PATH`; the file must exist. */
+  /**
+   * Overrides `CONFIG_PATH`; the file must exist. An `https://` URL is read by `loadAsync`
+   * only (see CONFIG_PATH as a URL in the README).
+   */
   configPath?: string
+  /** How long `loadAsync` waits for a config URL, redirects included; default 10 s. */
+  configUrlTimeoutMs?: number
+  /** Where warnings go (an untrusted working folder, a config URL's last good copy used); default: the console. */
+  logger?: Logger
 }
 
 export interface FromObjectOptions {
@@ -60,6 +75,8 @@ const RANK: Record<ConfigSource, number> = { default: 0, file: 1, code: 1, doten
  *   3. the YAML config file (`configPath`, else `CONFIG_PATH`, else `config.yaml` in cwd when it
  *      exists); a named file that does not exist is a problem, not a silent fallback;
  *   4. the embedded default (local folder storage, local cache, SQLite registry).
+ * The `.env` and `config.yaml` found in the working directory (not named) are read only when the
+ * user trusts that folder; otherwise they are left out with one warning (see WorkingFolderGate).
  * The environment selecting a different plugin type than the file drops the file's options for
  * that section: S3 options make no sense to an HTTP store. Every problem found on the way is
  * collected and thrown as one ConfigInvalidError. Nothing is created on disk here.
@@ -81,10 +98,12 @@ export class AssetConfig implements AssetConfigValues {
   readonly configFile: string | undefined
   /** The `.env` file that was read, if any. */
   readonly dotenvFile: string | undefined
+  /** `config.yaml` / `.env` of an untrusted working folder, found and not read. */
+  readonly ignoredFiles: readonly string[]
   // Private so that printing the object never shows the environment's secrets.
   readonly #env: Env
 
-  private constructor(resolved: Resolved, env: Env, files: { configFile?: string; dotenvFile?: string }) {
+  private constructor(resolved: Resolved, env: Env, files: { configFile?: string; dotenvFile?: string; ignored?: string[] }) {
     const v = deepFreeze(resolved.values)
     this.dataDir = v.dataDir
     this.cacheDir = v.cacheDir
@@ -98,28 +117,56 @@ export class AssetConfig implements AssetConfigValues {
     this.sources = Object.freeze(resolved.sources)
     this.configFile = files.configFile
     this.dotenvFile = files.dotenvFile
+    this.ignoredFiles = Object.freeze([...(files.ignored ?? [])])
     this.#env = env
   }
 
-  /** Reads the config file, `.env` and the environment. */
+  /**
+   * Reads the config file, `.env` and the environment. Synchronous, so it reads files only: a
+   * `CONFIG_PATH` that is a URL is a problem here, and `loadAsync` reads it.
+   */
   static load(options: LoadConfigOptions = {}): AssetConfig {
-    const processEnv = options.env ?? process.env
-    const cwd = options.cwd ?? process.cwd()
-    const problems: ConfigProblem[] = []
+    const start = startLoad(options)
+    let file: ConfigText = {}
+    if (start.url !== undefined) {
+      start.problems.push({ field: start.urlField, message: 'is a URL, which AssetConfig.load() cannot read; use await AssetConfig.loadAsync()' })
+    } else file = readConfigFile(start.named, start.cwd, start.gate, start.problems)
+    return AssetConfig.#finish(start, file, options)
+  }
 
-    const dotenv = readDotenv(processEnv, cwd, problems)
-    const env: Env = { ...dotenv.values }
-    for (const [name, value] of Object.entries(processEnv)) if (value !== undefined) env[name] = value
+  /**
+   * `load`, and a `CONFIG_PATH` (or `configPath`) that is an `https://` URL is fetched: with the
+   * HTTP storage plugin's auth variables, `http://` only with ALLOW_INSECURE_STORAGE=true, at
+   * most 1 MiB, within `configUrlTimeoutMs`. When the server cannot be reached (no connection,
+   * a timeout, a 5xx) the last good copy is used with one warning; any other answer (401, 404,
+   * a refused redirect, a bad certificate) is a problem, since the server did answer. A URL is
+   * trusted as a named file is: whoever serves it chooses the plugins this process imports.
+   */
+  static async loadAsync(options: LoadConfigOptions = {}): Promise<AssetConfig> {
+    const start = startLoad(options)
+    if (start.url === undefined) return AssetConfig.#finish(start, readConfigFile(start.named, start.cwd, start.gate, start.problems), options)
+    const logger = options.logger ?? consoleLogger
+    const remote = await readConfigUrl(start.url, start, options, logger)
+    const config = AssetConfig.#finish(start, remote.file, options)
+    if (remote.fresh !== undefined) {
+      // Only a config that loaded cleanly becomes the copy to fall back on.
+      await remote.copy.keep(remote.fresh).catch((error: unknown) => {
+        logger.warn(`config: could not keep a copy of ${remote.file.path} in ${remote.copy.path} (${errorCode(error)}); it cannot be used if the server is down`)
+      })
+    }
+    return config
+  }
+
+  static #finish(start: LoadStart, file: ConfigText, options: LoadConfigOptions): AssetConfig {
+    const { env, cwd, problems, gate, processEnv } = start
+    const warning = gate.warning()
+    if (warning !== undefined) (options.logger ?? consoleLogger).warn(warning)
     const origin = (name: string): ConfigSource => (processEnv[name] !== undefined ? 'env' : 'dotenv')
-
-    const file = readConfigFile(options.configPath, env, cwd, problems)
-    const resolved = resolveConfig(
-      { input: file.input, source: 'file', baseDir: file.path ? dirname(file.path) : cwd, where: file.path },
-      { env, cwd, origin, applyEnv: true },
-      problems,
-    )
+    // Relative folders in a fetched config are taken from the working folder, as the environment's are.
+    const baseDir = file.path !== undefined && !file.remote ? dirname(file.path) : cwd
+    const resolved = resolveConfig({ input: file.input, source: 'file', baseDir, where: file.path }, { env, cwd, origin, applyEnv: true }, problems)
     if (problems.length > 0) throw new ConfigInvalidError(problems)
-    return new AssetConfig(resolved, env, { configFile: file.path, dotenvFile: dotenv.path })
+    return new AssetConfig(resolved, env, { configFile: file.path, dotenvFile: start.dotenvFile, ignored: gate.ignored })
   }
 
   /**
@@ -179,6 +226,71 @@ export class AssetConfig implements AssetConfigValues {
   }
 }
 
+interface LoadStart {
+  processEnv: Env
+  /** The environment with `.env` beneath it. */
+  env: Env
+  cwd: string
+  gate: WorkingFolderGate
+  problems: ConfigProblem[]
+  dotenvFile?: string
+  /** The config file named by `configPath` or CONFIG_PATH, with the name of which one. */
+  named?: { path: string; field: string }
+  /** Set instead when what is named is a URL. */
+  url?: string
+  urlField: string
+}
+
+/** Everything before the config file: the `.env` and which config is named. */
+function startLoad(options: LoadConfigOptions): LoadStart {
+  const processEnv = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const problems: ConfigProblem[] = []
+  const gate = new WorkingFolderGate(cwd, { named: options.cwd !== undefined, env: processEnv })
+  const dotenv = readDotenv(processEnv, cwd, gate, problems)
+  const env: Env = { ...dotenv.values }
+  for (const [name, value] of Object.entries(processEnv)) if (value !== undefined) env[name] = value
+  const path = options.configPath ?? readVariable(env, 'CONFIG_PATH')
+  const field = options.configPath !== undefined ? 'configPath' : 'CONFIG_PATH'
+  const start: LoadStart = { processEnv, env, cwd, gate, problems, dotenvFile: dotenv.path, urlField: field }
+  if (path !== undefined && isConfigUrl(path)) start.url = path
+  else if (path !== undefined) start.named = { path, field }
+  return start
+}
+
+/** Fetches the named URL, falling back to its last good copy when the server cannot be reached. */
+async function readConfigUrl(
+  url: string,
+  start: LoadStart,
+  options: LoadConfigOptions,
+  logger: Logger,
+): Promise<{ file: ConfigText; fresh?: string; copy: ConfigUrlCopy }> {
+  const { env, cwd, problems, urlField: field } = start
+  // Only the environment decides these: a fetched config cannot allow its own fetch or place its copy.
+  const allowInsecure = mapGlobalEnv(env, []).allowInsecureStorage === true
+  const copy = new ConfigUrlCopy(defaultPaths(env, cwd, readVariable(env, 'ASSETS_HOME')).cacheDir, url)
+  const where = redactUrl(url)
+  const result = await fetchConfigUrl(url, {
+    env,
+    allowInsecure,
+    timeoutMs: options.configUrlTimeoutMs,
+    maxBytes: MAX_CONFIG_FILE_BYTES,
+    warn: (message) => logger.warn(message),
+  })
+  if ('text' in result) return { file: parseConfigText(result.text, where, true, problems), fresh: result.text, copy }
+  if ('problem' in result) {
+    problems.push({ field, message: result.problem })
+    return { file: { path: where, remote: true }, copy }
+  }
+  const kept = await copy.read()
+  if (kept === undefined) {
+    problems.push({ field, message: `${result.unreachable}, and there is no earlier copy of it to use` })
+    return { file: { path: where, remote: true }, copy }
+  }
+  logger.warn(`config: ${result.unreachable}; using the last good copy of it, fetched at ${kept.savedAt.toISOString()}`)
+  return { file: parseConfigText(kept.text, where, true, problems), copy }
+}
+
 const consoleLogger: Logger = {
   warn: (message) => console.warn(message),
   info: (message) => console.info(message),
@@ -226,6 +338,7 @@ function resolveConfig(layer: Layer, envLayer: EnvLayer, problems: ConfigProblem
   }
   const globals = applyEnv ? mapGlobalEnv(env, problems) : { variables: [] }
   const folders = resolveFolders(input, layer, envLayer, globals.home, raise)
+  checkFolders(folders, sources, problems)
 
   const values: AssetConfigValues = {
     dataDir: folders.dataDir,
@@ -339,6 +452,35 @@ function resolveFolders(
   return { dataDir: folder('dataDir'), cacheDir: folder('cacheDir') }
 }
 
+/**
+ * A data or cache folder that is a file (`ASSETS_HOME=/etc/hosts`) would otherwise fail later
+ * as an unavailable backend; it is a mistake in the config, so it is reported as one.
+ */
+function checkFolders(folders: { dataDir: string; cacheDir: string }, sources: Record<ConfigField, ConfigSource>, problems: ConfigProblem[]): void {
+  const reported = new Set<string>()
+  for (const field of ['dataDir', 'cacheDir'] as const) {
+    const name = sources[field] === 'env' || sources[field] === 'dotenv' ? 'ASSETS_HOME' : field
+    const blocker = fileInTheWay(folders[field])
+    if (blocker === undefined || reported.has(name)) continue
+    reported.add(name)
+    const what = blocker === folders[field] ? 'it is' : `${blocker} is`
+    problems.push({ field: name, message: `${folders[field]} cannot be a folder: ${what} a file` })
+  }
+}
+
+/** The path at or above `folder` that exists and is not a folder, if any. */
+function fileInTheWay(folder: string): string | undefined {
+  for (let path = folder; ; path = dirname(path)) {
+    try {
+      const stat = statSync(path, { throwIfNoEntry: false })
+      if (stat !== undefined) return stat.isDirectory() ? undefined : path
+    } catch {
+      // ENOTDIR: something above is a file; the loop reaches it.
+    }
+    if (dirname(path) === path) return undefined
+  }
+}
+
 // Where the embedded default keeps things; only for the built-in types that need a path.
 function defaultOptions(kind: PluginKind, type: string, folders: { dataDir: string; cacheDir: string }) {
   if (kind === 'storage' && type === 'local') return { path: join(folders.dataDir, 'storage') }
@@ -347,16 +489,25 @@ function defaultOptions(kind: PluginKind, type: string, folders: { dataDir: stri
   return {}
 }
 
+/**
+ * The identity section is one user's: its groups and roles belong to its `user`. ASSETS_USER
+ * names who acts, exactly as `--as` does, so naming someone else leaves those groups and roles
+ * behind (as a variable selecting another plugin type drops the file's options).
+ */
 function resolveIdentity(given: unknown, envUser: string | undefined, problems: ConfigProblem[]): IdentityConfig {
   const identity = isRecord(given) ? given : {}
-  const user = envUser ?? (typeof identity.user === 'string' ? identity.user : undefined)
-  const result: IdentityConfig = { groups: stringList(identity.groups), roles: stringList(identity.roles) }
+  const fileUser = typeof identity.user === 'string' ? identity.user : undefined
+  const user = envUser ?? fileUser
+  const groups = stringList(identity.groups)
+  const roles = stringList(identity.roles)
+  checkPrincipals('group', groups, 'identity.groups', problems)
+  checkPrincipals('role', roles, 'identity.roles', problems)
+  const sameUser = envUser === undefined || envUser === fileUser
+  const result: IdentityConfig = { groups: sameUser ? groups : [], roles: sameUser ? roles : [] }
   if (user !== undefined) {
     result.user = user
     checkPrincipal(`user:${user}`, envUser !== undefined ? 'ASSETS_USER' : 'identity.user', problems)
   }
-  checkPrincipals('group', result.groups, 'identity.groups', problems)
-  checkPrincipals('role', result.roles, 'identity.roles', problems)
   return result
 }
 
@@ -412,9 +563,10 @@ function checkInput(layer: Layer, problems: ConfigProblem[]): void {
 
 const KNOWN_FIELDS = Object.keys(AssetConfigInputSchema.properties).join(', ')
 
-function readDotenv(env: Env, cwd: string, problems: ConfigProblem[]): { values: Record<string, string>; path?: string } {
+function readDotenv(env: Env, cwd: string, gate: WorkingFolderGate, problems: ConfigProblem[]): { values: Record<string, string>; path?: string } {
   const named = readVariable(env, 'DOTENV_PATH')
   const path = resolve(cwd, named ?? '.env')
+  if (named === undefined && !gate.allows(path)) return { values: {} }
   const text = readLimitedFile(path, named === undefined ? undefined : 'DOTENV_PATH', problems)
   if (text === undefined) return { values: {} }
   const parsed = parseDotenv(text)
@@ -422,21 +574,32 @@ function readDotenv(env: Env, cwd: string, problems: ConfigProblem[]): { values:
   return { values: parsed.values, path }
 }
 
+interface ConfigText {
+  input?: unknown
+  /** The file read, or the URL fetched with its secrets hidden. */
+  path?: string
+  remote?: boolean
+}
+
 function readConfigFile(
-  explicit: string | undefined,
-  env: Env,
+  named: { path: string; field: string } | undefined,
   cwd: string,
+  gate: WorkingFolderGate,
   problems: ConfigProblem[],
-): { input?: unknown; path?: string } {
-  const named = explicit ?? readVariable(env, 'CONFIG_PATH')
-  const path = resolve(cwd, named ?? 'config.yaml')
-  const text = readLimitedFile(path, named === undefined ? undefined : explicit !== undefined ? 'configPath' : 'CONFIG_PATH', problems)
+): ConfigText {
+  const path = resolve(cwd, named?.path ?? 'config.yaml')
+  if (named === undefined && !gate.allows(path)) return {}
+  const text = readLimitedFile(path, named?.field, problems)
   if (text === undefined) return {}
-  // A config file is data: no custom tags, and a cap on aliases so that a "billion laughs"
-  // file cannot exhaust memory.
+  return parseConfigText(text, path, false, problems)
+}
+
+// A config is data: no custom tags, and a cap on aliases so that a "billion laughs" file
+// cannot exhaust memory.
+function parseConfigText(text: string, path: string, remote: boolean, problems: ConfigProblem[]): ConfigText {
   const { value, problems: yamlProblems } = parseDataYaml(text)
   for (const p of yamlProblems) problems.push({ field: path, message: `malformed YAML${yamlPosition(p)}: ${p.message}` })
-  return yamlProblems.length > 0 ? { path } : { input: value, path }
+  return yamlProblems.length > 0 ? { path, remote } : { input: value, path, remote }
 }
 
 /**

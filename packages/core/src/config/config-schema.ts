@@ -1,7 +1,7 @@
 import { type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { ConfigProblem } from '../errors/index.js'
-import { isSecretField, redactUrl } from './redact.js'
+import { isSecretPath, redactUrl } from './redact.js'
 
 /**
  * The section of one plugin: `type` picks the plugin (a built-in name or a package name), the
@@ -138,7 +138,7 @@ export function schemaProblems(schema: TSchema, value: unknown, prefix = ''): Co
     const segments = pointerSegments(error.path)
     const path = [prefix, ...segments].filter((s) => s !== '').join('.')
     const base = error.message === 'Unexpected property' ? 'unknown field' : lowerFirst(error.message)
-    const secret = segments.some(isSecretField)
+    const secret = isSecretPath(segments)
     const message = !secret && base !== 'unknown field' ? base + shownValue(error.value) : base
     const field = path === '' ? 'config' : path
     if (seen.has(field)) continue

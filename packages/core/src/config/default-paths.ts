@@ -26,6 +26,15 @@ export function defaultPaths(env: Env, cwd: string, home?: string): DefaultPaths
   }
 }
 
+/**
+ * The user's own config folder for this tool (`$XDG_CONFIG_HOME/assets`, else
+ * `~/.config/assets`): where what only the user may decide lives, such as the trusted folders.
+ */
+export function userConfigDir(env: Env): string {
+  const userHome = nonEmpty(env.HOME) ?? homedir()
+  return join(xdgBase(env.XDG_CONFIG_HOME) ?? join(userHome, '.config'), 'assets')
+}
+
 // The XDG spec says a relative value is invalid and must be ignored, not resolved.
 function xdgBase(value: string | undefined): string | undefined {
   const v = nonEmpty(value)

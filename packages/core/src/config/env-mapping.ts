@@ -26,13 +26,16 @@ const TYPE_ALIASES: Record<PluginKind, Record<string, string>> = {
     hfstorage: 'huggingface',
     huggingfacehub: 'huggingface',
   },
-  cache: { local: 'local', localcache: 'local', disk: 'local', filesystem: 'local', redis: 'redis', rediscache: 'redis' },
+  cache: { local: 'local', localcache: 'local', disk: 'local', filesystem: 'local', redis: 'redis', rediscache: 'redis', memcached: 'memcached', memcache: 'memcached', memcachedcache: 'memcached', s3: 's3', s3cache: 's3' },
   registry: { sqlite: 'sqlite', sqlite3: 'sqlite', postgres: 'postgres', postgresql: 'postgres', pg: 'postgres' },
 }
 
 export function normalizePluginType(kind: PluginKind, type: string): string {
   const trimmed = type.trim()
-  return TYPE_ALIASES[kind][trimmed.toLowerCase().replace(/[^a-z0-9]/g, '')] ?? trimmed
+  // Own entries only: a type named `constructor` or `__proto__` is a package name, not Object's.
+  const aliases = TYPE_ALIASES[kind]
+  const alias = trimmed.toLowerCase().replace(/[^a-z0-9]/g, '')
+  return Object.hasOwn(aliases, alias) ? (aliases[alias] as string) : trimmed
 }
 
 /** The variable that selects each section's plugin. */
@@ -126,6 +129,23 @@ export const OPTION_VARIABLES: Record<PluginKind, Record<string, OptionVariable[
       { variable: 'CACHE_TTL', field: 'ttl', parse: seconds },
     ],
     redis: [{ variable: 'REDIS_URL', field: 'url', parse: text }],
+    memcached: [
+      { variable: 'MEMCACHED_SERVERS', field: 'servers', parse: text },
+      { variable: 'MEMCACHED_USERNAME', field: 'username', parse: text },
+      { variable: 'MEMCACHED_PASSWORD', field: 'password', parse: text },
+    ],
+    // The store's connection variables; a bucket of its own for the cache, when given, wins
+    // (the default prefix, assets-cache/, keeps the cache apart from a store in the same bucket).
+    s3: [
+      { variable: 'S3_BUCKET', field: 'bucket', parse: text },
+      { variable: 'CACHE_S3_BUCKET', field: 'bucket', parse: text },
+      { variable: 'CACHE_S3_PREFIX', field: 'prefix', parse: text },
+      { variable: 'S3_REGION', field: 'region', parse: text },
+      { variable: 'S3_ENDPOINT_URL', field: 'endpoint', parse: text },
+      { variable: 'S3_USE_SSL', field: 'useSsl', parse: boolean },
+      { variable: 'AWS_ACCESS_KEY_ID', field: 'accessKeyId', parse: text },
+      { variable: 'AWS_SECRET_ACCESS_KEY', field: 'secretAccessKey', parse: text },
+    ],
   },
   registry: {
     sqlite: [{ variable: 'DB_PATH', field: 'path', parse: text }],
@@ -163,7 +183,7 @@ export function mapSectionEnv(kind: PluginKind, type: string, env: Env, problems
   const table = OPTION_VARIABLES[kind]
   const options: Record<string, unknown> = {}
   const variables: string[] = []
-  for (const entry of [...(table['*'] ?? []), ...(table[type] ?? [])]) {
+  for (const entry of [...(table['*'] ?? []), ...(Object.hasOwn(table, type) ? (table[type] ?? []) : [])]) {
     const raw = readVariable(env, entry.variable)
     if (raw === undefined) continue
     const parsed = entry.parse(raw)

@@ -87,5 +87,20 @@ export interface Registry {
   expired(now: Date): Promise<AssetRecord[]>
   /** Removes a version row for good (gc of expired outputs); audited. */
   purge(key: string, version: string, context: MutationContext): Promise<void>
+  /**
+   * Content leases: how puts and gc agree on stored objects without trusting timing. A put
+   * holds each location before it checks, reuses or writes it; gc claims the locations it is
+   * about to delete. One transaction per call, serialised with every other lease call: a
+   * location with a live claim of another holder is refused to `holdContent`, and a location
+   * with a live hold of another holder is never claimed. Leases end at `releaseContent` or
+   * when `ttlMs` passes without `renewContent` (a killed process leaves nothing lasting).
+   */
+  holdContent(holder: string, locations: string[], ttlMs: number): Promise<{ refused: string[] }>
+  /** Claims what no one holds; returns the locations claimed. */
+  claimContent(holder: string, locations: string[], ttlMs: number): Promise<{ claimed: string[] }>
+  /** Extends every live lease of `holder` to `ttlMs` from now. */
+  renewContent(holder: string, ttlMs: number): Promise<void>
+  /** Ends `holder`'s leases on `locations`, or all of them; expired leases of anyone go too. */
+  releaseContent(holder: string, locations?: string[]): Promise<void>
   close(): Promise<void>
 }

@@ -1,4 +1,4 @@
-import { type AccessControl, type Actor, can, normalizeAccessControl, validateActor } from '../acl.js'
+import { type AccessControl, type Actor, isSuperuser, normalizeAccessControl, validateActor } from '../acl.js'
 import type { Annotation, AssetKind, AssetRecord, AuditEntry } from '../asset-record.js'
 import type { AuditFilter, LineageEdge } from '../contracts/registry.js'
 import type { Validator } from '../contracts/validator.js'
@@ -6,7 +6,7 @@ import { AccessDeniedError, InvalidInputError, NotFoundError } from '../errors/i
 import { validateKey } from '../key.js'
 import { type AssetQuery, compileQuery, type QueryPage } from '../query.js'
 import { isVersion, normalizeVersion } from '../semver.js'
-import { readScope, requirePermission, requireSuperuser } from './access-guard.js'
+import { canRead, notFound, presentRecord, readScope, requirePermission, requireSuperuser } from './access-guard.js'
 import { type GetOptions, getContent, type StreamOptions, streamContent } from './fetch-asset.js'
 import { collectGarbage, type GcOptions, type GcReport, type VerifyOptions, type VerifyReport, verifyContent } from './maintenance.js'
 import type { ManagerInternals, ManagerParts } from './manager-parts.js'
@@ -83,7 +83,7 @@ export class BaseAssetManager {
   async put(key: string, localPath: string, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
     const result = await putAsset(this.parts, this.actor, key, localPath, metadata, options)
     await this.changed(key)
-    return result
+    return presentRecord(this.parts.registry, this.actor, result)
   }
 
   /**
@@ -94,7 +94,7 @@ export class BaseAssetManager {
   async putReference(key: string, uri: string, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
     const result = await putAsset(this.parts, this.actor, key, { reference: uri }, metadata, options)
     await this.changed(key)
-    return result
+    return presentRecord(this.parts.registry, this.actor, result)
   }
 
   /**
@@ -121,25 +121,21 @@ export class BaseAssetManager {
       .filter(([, v]) => v === record.version)
       .map(([t]) => t)
     const latest = await this.parts.registry.resolve(key, 'latest')
-    return { ...record, tags: latest === record.version ? ['latest', ...tags] : tags }
+    return presentRecord(this.parts.registry, this.actor, { ...record, tags: latest === record.version ? ['latest', ...tags] : tags })
   }
 
   /** Versions the actor may read, highest first; deleted ones only when asked. */
   async listVersions(key: string, options: { includeDeleted?: boolean } = {}): Promise<AssetRecord[]> {
-    validateKey(key)
-    const all = await this.parts.registry.listVersions(key, options)
-    if (all.length === 0 && !(await this.parts.registry.listVersions(key, { includeDeleted: true })).length) {
-      throw new NotFoundError(`asset ${key} does not exist`)
-    }
-    const visible = all.filter((r) => can(this.actor, r.accessControl, 'read'))
-    if (all.length > 0 && visible.length === 0) {
-      throw new AccessDeniedError(`user "${this.actor.user}" may not read any version of ${key}`)
-    }
-    return visible
+    const readable = await this.readableVersions(key)
+    const seen = new Map<string, Promise<boolean>>()
+    const listed = readable.filter((r) => options.includeDeleted || !r.deletedAt)
+    return Promise.all(listed.map((r) => presentRecord(this.parts.registry, this.actor, r, seen)))
   }
 
   async findAssets(query: AssetQuery = {}): Promise<QueryPage> {
-    return this.parts.registry.query(compileQuery(query), readScope(this.actor))
+    const page = await this.parts.registry.query(compileQuery(query), readScope(this.actor))
+    const seen = new Map<string, Promise<boolean>>()
+    return { ...page, items: await Promise.all(page.items.map((r) => presentRecord(this.parts.registry, this.actor, r, seen))) }
   }
 
   async tag(key: string, tag: string, ref: string): Promise<void> {
@@ -153,21 +149,29 @@ export class BaseAssetManager {
   async untag(key: string, tag: string): Promise<void> {
     validateTag(tag)
     const version = (await this.parts.registry.listTags(validateKey(key)))[tag]
-    if (version === undefined) throw new NotFoundError(`${key} has no tag "${tag}"`)
-    requirePermission(this.actor, await this.record(key, version), 'write', 'untag')
+    const target = version === undefined ? null : await this.parts.registry.get(key, version)
+    // A tag on a version the actor may not read is answered as one that does not exist.
+    if (!target || !canRead(this.actor, target)) throw new NotFoundError(`${key} has no tag "${tag}"`)
+    requirePermission(this.actor, target, 'write', 'untag')
     await this.parts.registry.removeTag(key, tag, this.context())
     await this.changed(key)
   }
 
+  /** The tags on versions the actor may read: a tag must not reveal a version they may not. */
   async listTags(key: string): Promise<Record<string, string>> {
-    await this.readable(key, 'latest')
-    return this.parts.registry.listTags(key)
+    const readable = new Set((await this.readableVersions(key)).map((r) => r.version))
+    return Object.fromEntries(Object.entries(await this.parts.registry.listTags(key)).filter(([, v]) => readable.has(v)))
   }
 
   /** Replaces the ACL of one version, or of every version when none is given. */
   async setAccessControl(key: string, acl: Partial<AccessControl>, version?: string): Promise<AccessControl> {
     const targets = version === undefined ? await this.parts.registry.listVersions(validateKey(key), { includeDeleted: true }) : [await this.record(key, version)]
-    if (targets.length === 0) throw new NotFoundError(`asset ${key} does not exist`)
+    const readable = targets.filter((t) => canRead(this.actor, t))
+    if (readable.length === 0) throw notFound(key)
+    // Refused without naming the versions the actor may not read.
+    if (readable.length < targets.length) {
+      throw new AccessDeniedError(`user "${this.actor.user}" may not change access to every version of ${key}: it needs admin access to each`)
+    }
     for (const t of targets) requirePermission(this.actor, t, 'admin', 'change access to')
     const current = targets[0]!.accessControl
     const next = normalizeAccessControl({ ...current, ...acl, owner: acl.owner ?? current.owner })
@@ -190,7 +194,10 @@ export class BaseAssetManager {
 
   async listAnnotations(key: string, version?: string): Promise<Annotation[]> {
     const record = await this.readable(key, version ?? 'latest')
-    return this.parts.registry.listAnnotations(key, version === undefined ? undefined : record.version)
+    const annotations = await this.parts.registry.listAnnotations(key, version === undefined ? undefined : record.version)
+    if (version !== undefined || isSuperuser(this.actor)) return annotations
+    const readable = new Set((await this.readableVersions(key)).map((r) => r.version))
+    return annotations.filter((a) => readable.has(a.version))
   }
 
   /** Soft delete: the version stays in the audit trail and its number is never reused. */
@@ -250,12 +257,23 @@ export class BaseAssetManager {
     return { actor: `user:${this.actor.user}` }
   }
 
-  /** A version as registered, deleted or not (exact version only). */
+  /** A version as registered, deleted or not (exact version only), if the actor may read it. */
   protected async record(key: string, version: string): Promise<AssetRecord> {
     validateKey(key)
     const record = await this.parts.registry.get(key, normalizeVersion(version))
-    if (!record) throw new NotFoundError(`asset ${key}@${version} does not exist`)
+    if (!record || !canRead(this.actor, record)) throw notFound(key, version)
     return record
+  }
+
+  /**
+   * Every version of a key the actor may read, deleted ones included, highest first. None is
+   * the same answer as for a key never registered (DESIGN §5.9).
+   */
+  protected async readableVersions(key: string): Promise<AssetRecord[]> {
+    validateKey(key)
+    const readable = (await this.parts.registry.listVersions(key, { includeDeleted: true })).filter((r) => canRead(this.actor, r))
+    if (readable.length === 0) throw notFound(key)
+    return readable
   }
 
   /** Resolves a version, tag or `latest`, refuses deleted versions, and checks read access. */
@@ -263,14 +281,16 @@ export class BaseAssetManager {
     validateKey(key)
     if (typeof ref !== 'string' || ref === '') throw new InvalidInputError('a version, tag or "latest" is required')
     const record = this.parts.metadata ? await this.parts.metadata.lookup(key, ref) : await this.lookup(key, ref)
+    // `latest` is the key's highest release for everyone (as in findAssets): when that version
+    // is not readable, the key answers as missing, not with an older version.
     if (record === null) {
       if (isVersion(ref)) {
         const deleted = await this.parts.registry.get(key, normalizeVersion(ref))
-        if (deleted) throw new NotFoundError(`asset ${key}@${deleted.version} was deleted`)
+        if (deleted && canRead(this.actor, deleted)) throw new NotFoundError(`asset ${key}@${deleted.version} was deleted`)
       }
-      throw new NotFoundError(ref === 'latest' ? `asset ${key} does not exist` : `asset ${key}@${ref} does not exist`)
+      throw notFound(key, ref)
     }
-    requirePermission(this.actor, record, 'read', 'read')
+    if (!canRead(this.actor, record)) throw notFound(key, ref)
     return record
   }
 

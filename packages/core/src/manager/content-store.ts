@@ -8,6 +8,7 @@ import { assertDigest, blobLocation, type ContentDigest, hashFile, sha256 } from
 import { IntegrityError, NotFoundError, UnsupportedOperationError } from '../errors/index.js'
 import { decodeManifest, encodeManifest, type FolderFile } from './folder-manifest.js'
 import { runPool } from '../transfer/run-pool.js'
+import type { ContentLease } from './content-lease.js'
 
 /** Where uploads land before they are known to be complete; gc removes stale ones. */
 export const STAGING_PREFIX = 'staging/'
@@ -25,19 +26,27 @@ export interface TransferOptions {
   onProgress?: (progress: TransferProgress) => void
 }
 
+export interface StoreOptions extends TransferOptions {
+  /** The put's lease: every location is held before it is checked, reused or written (see ContentLease). */
+  lease?: ContentLease
+}
+
 /**
  * Stores a local file by its digest and returns where it went. Where the backend can rename
  * atomically, the source is read once: uploaded to a staging name while hashed, then moved to
  * its content address. Elsewhere it is hashed first, so that content already present is not
  * uploaded again, and the backend checks the digest of what it receives.
  */
-export async function storeFile(storage: Storage, source: string, options: TransferOptions = {}): Promise<StoredContent> {
+export async function storeFile(storage: Storage, source: string, options: StoreOptions = {}): Promise<StoredContent> {
   if (!storage.capabilities.write) throw new UnsupportedOperationError(`storage "${storage.name}" is read-only`)
+  const { lease, ...transfer } = options
   if (storage.capabilities.atomicMove && storage.move) {
     const staging = `${STAGING_PREFIX}${randomUUID()}`
     try {
-      const uploaded = await storage.upload(staging, source, options)
+      await lease?.hold([staging], options.signal)
+      const uploaded = await storage.upload(staging, source, transfer)
       const location = blobLocation(uploaded.digest)
+      await lease?.hold([location], options.signal)
       const present = await storage.stat(location)
       if (present?.size === uploaded.size) await storage.delete(staging)
       else await storage.move(staging, location)
@@ -47,20 +56,23 @@ export async function storeFile(storage: Storage, source: string, options: Trans
       throw error
     }
   }
-  const { digest, size } = await hashFile(source, options)
+  const { digest, size } = await hashFile(source, transfer)
   const location = blobLocation(digest)
+  await lease?.hold([location], options.signal)
   const present = await storage.stat(location)
-  if (present?.size !== size) await storage.upload(location, source, { ...options, digest, size })
+  if (present?.size !== size) await storage.upload(location, source, { ...transfer, digest, size })
   return { digest, size, location }
 }
 
 /** Stores bytes held in memory (a folder manifest) by their digest. */
-export async function storeBytes(storage: Storage, bytes: Uint8Array, options: TransferOptions = {}): Promise<StoredContent> {
+export async function storeBytes(storage: Storage, bytes: Uint8Array, options: StoreOptions = {}): Promise<StoredContent> {
+  const { lease, ...transfer } = options
   const digest = sha256(bytes)
   const location = blobLocation(digest)
+  await lease?.hold([location], options.signal)
   const present = await storage.stat(location)
   if (present?.size !== bytes.length) {
-    await storage.upload(location, oneChunk(bytes), { ...options, digest, size: bytes.length })
+    await storage.upload(location, oneChunk(bytes), { ...transfer, digest, size: bytes.length })
   }
   return { digest, size: bytes.length, location }
 }
@@ -73,18 +85,21 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 export async function storeFolder(
   storage: Storage,
   files: FolderFile[],
-  options: TransferOptions = {},
+  options: StoreOptions = {},
 ): Promise<StoredContent & { fileCount: number }> {
   const total = files.reduce((n, f) => n + f.size, 0)
   let done = 0
   const entries = await runPool(files, FOLDER_CONCURRENCY, async (file): Promise<ManifestEntry> => {
-    const stored = await storeFile(storage, file.absolutePath, { signal: options.signal })
+    const stored = await storeFile(storage, file.absolutePath, { signal: options.signal, lease: options.lease })
     done += file.size
     options.onProgress?.({ bytes: done, total })
     return { path: file.path, size: stored.size, digest: stored.digest }
   })
-  const manifest = await storeBytes(storage, encodeManifest(entries), { signal: options.signal })
-  return { digest: manifest.digest, location: manifest.location, size: total, fileCount: files.length }
+  const manifest = await storeBytes(storage, encodeManifest(entries), { signal: options.signal, lease: options.lease })
+  // What was read, not what was listed: a file that grew or shrank meanwhile is recorded as
+  // stored, so the version's size always equals the sum of its manifest.
+  const size = entries.reduce((n, e) => n + e.size, 0)
+  return { digest: manifest.digest, location: manifest.location, size, fileCount: files.length }
 }
 
 export async function readAll(storage: Storage, location: string, signal?: AbortSignal): Promise<Uint8Array> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { constants, createReadStream, type Stats } from 'node:fs'
-import { chmod, cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { constants, createReadStream } from 'node:fs'
+import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import type { AssetRecord } from '../asset-record.js'
@@ -33,7 +33,7 @@ export interface StreamOptions {
   start?: number
   /** Last byte, exclusive. */
   end?: number
-  /** For a folder asset: which file to stream. */
+  /** For a folder asset: which file to stream. Refused for a file asset. */
   path?: string
   signal?: AbortSignal
 }
@@ -81,7 +81,7 @@ export function cacheKey(record: Pick<AssetRecord, 'type' | 'digest'>): string {
  * owns.
  */
 export async function getContent(parts: ManagerParts, record: AssetRecord, options: GetOptions = {}): Promise<string> {
-  const out = options.out === undefined ? undefined : await outPath(options.out, fileNameOf(record))
+  const out = options.out === undefined ? undefined : await outPath(options.out, fileNameOf(record), record.type)
   await assertReferenceUnchanged(parts.storage, record)
   const scratch = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : undefined
   const target = scratch === undefined ? temporaryPathFor(out as string) : join(scratch, fileNameOf(record))
@@ -98,6 +98,8 @@ export async function getContent(parts: ManagerParts, record: AssetRecord, optio
       await download(parts, record, target, options)
     }
     if (out === undefined) return target
+    // Checked again: a download can take long enough for `out` to have become something else.
+    checkReplaceable(out, await inspectOut(out), record.type)
     await rename(target, out)
     return out
   } catch (error) {
@@ -107,34 +109,60 @@ export async function getContent(parts: ManagerParts, record: AssetRecord, optio
 }
 
 /**
- * Where `out` puts the content: a new path or an existing file (replaced) as given. An existing
- * folder, or a path ending in `/`, gets it under its file name — which whoever put the version
- * chose, so there it never replaces a file, and never makes a hidden one (`--out ~/` must not
- * write a `.bashrc`). Never an existing folder's place.
+ * Where `out` puts the content: a new path, or an existing regular file (replaced) as given. An
+ * existing folder (or a link to one, as with cp), or a path ending in `/`, gets it under its
+ * file name — which whoever put the version chose, so there it never replaces anything, and
+ * never makes a hidden one (`--out ~/` must not write a `.bashrc`). Nothing else is replaced: a
+ * rename would replace a FIFO, socket or device (`/dev/null`) itself rather than write into it,
+ * and a link (`/dev/stdout`) itself rather than what it points to.
  */
-async function outPath(out: string, fileName: string): Promise<string> {
-  const existing = await statOut(out)
-  const intoFolder = existing?.isDirectory() || out.endsWith('/') || out.endsWith(sep)
+async function outPath(out: string, fileName: string, type: AssetRecord['type']): Promise<string> {
+  const existing = await inspectOut(out)
+  const intoFolder = existing.kind === 'folder' || out.endsWith('/') || out.endsWith(sep)
   const path = intoFolder ? join(out, fileName) : out
-  const there = intoFolder ? await statOut(path) : existing
-  if (there?.isDirectory()) {
-    throw new InvalidInputError(`${path} is an existing folder: give a new path to copy the asset to`)
+  const there = intoFolder ? await inspectOut(path) : existing
+  if (intoFolder && there.kind !== 'none' && there.kind !== 'folder') {
+    throw new InvalidInputError(`${path} exists: give that path itself to replace it`)
   }
-  if (intoFolder && there) throw new InvalidInputError(`${path} exists: give that path itself to replace it`)
   if (intoFolder && fileName.startsWith('.')) {
     throw new InvalidInputError(`the asset's file name ${JSON.stringify(fileName)} is hidden: give the full path to copy it to`)
   }
+  checkReplaceable(path, there, type)
   const parent = await stat(dirname(path)).catch(() => null)
   if (parent && !parent.isDirectory()) throw new InvalidInputError(`cannot write to ${path}: ${dirname(path)} is not a folder`)
   return path
 }
 
-async function statOut(path: string): Promise<Stats | null> {
-  return stat(path).catch((error: NodeJS.ErrnoException) => {
+/** What is at an out path; a link to a folder counts as the folder. */
+type OutTarget = { kind: 'none' | 'file' | 'folder' | 'link' } | { kind: 'special'; what: string }
+
+async function inspectOut(path: string): Promise<OutTarget> {
+  const own = await lstat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null
     const why = error.code === 'ENOTDIR' ? 'part of that path is a file, not a folder' : (error.code ?? error.message)
     throw new InvalidInputError(`cannot write to ${path}: ${why}`, { cause: error })
   })
+  if (own === null) return { kind: 'none' }
+  // A link to a folder is a folder to go into, as with cp and mv.
+  const info = own.isSymbolicLink() ? await stat(path).catch(() => null) : own
+  if (info?.isDirectory()) return { kind: 'folder' }
+  if (info === null || own.isSymbolicLink()) return { kind: 'link' }
+  if (info.isFile()) return { kind: 'file' }
+  const what = info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : info.isCharacterDevice() ? 'a character device' : 'a block device'
+  return { kind: 'special', what }
+}
+
+function checkReplaceable(path: string, there: OutTarget, type: AssetRecord['type']): void {
+  if (there.kind === 'special') {
+    throw new InvalidInputError(`${path} is ${there.what}: only a new path or a regular file is replaced; stream the content to write into it`)
+  }
+  if (there.kind === 'link') {
+    throw new InvalidInputError(`${path} is a link, which is neither replaced nor written through: give the path it points to, or remove the link`)
+  }
+  if (there.kind === 'folder') throw new InvalidInputError(`${path} is an existing folder: give a new path to copy the asset to`)
+  if (type === 'folder' && there.kind !== 'none') {
+    throw new InvalidInputError(`${path} exists and is not a folder: give a new path, or a folder to hold the folder asset`)
+  }
 }
 
 /** Cache entries are read-only to guard them; a copy handed to the user is theirs to edit. */
@@ -188,6 +216,19 @@ async function* verified(source: AsyncIterable<Uint8Array>, expected: ContentDig
   if (actual !== expected) throw new IntegrityError(`${what}: streamed bytes have digest ${actual}, expected ${expected}`)
 }
 
+/** The registry says this content exists: its absence from storage is damage, as `get` reports it. */
+function missingIsDamage(error: unknown, location: string): unknown {
+  return NotFoundError.isInstance(error) ? new IntegrityError(`${location} is registered but missing from storage`, { cause: error }) : error
+}
+
+async function* openRegistered(parts: ManagerParts, location: string, options: { start: number; end: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
+  try {
+    yield* parts.storage.open(location, options)
+  } catch (error) {
+    throw missingIsDamage(error, location)
+  }
+}
+
 /**
  * Streams a version (or one file of a folder) from the cache when it holds it, else straight
  * from storage. A whole-object stream is verified as it passes; a ranged one cannot be.
@@ -202,12 +243,18 @@ export async function streamContent(parts: ManagerParts, record: AssetRecord, op
       throw new InvalidInputError(`${record.key}@${record.version} is a folder: pass the path of one of its files`)
     }
     checkManifestPath(options.path)
-    const manifest = await readManifest(parts.storage, record.location, record.digest, options.signal)
+    const manifest = await readManifest(parts.storage, record.location, record.digest, options.signal).catch((error: unknown) => {
+      throw missingIsDamage(error, record.location)
+    })
     const entry = manifest.files.find((f) => f.path === options.path)
     if (!entry) throw new NotFoundError(`${record.key}@${record.version} has no file ${options.path}`)
     const folder = await parts.cache?.get(cacheKey(record))
     target = { ...entry, location: blobLocation(entry.digest), inCache: folder ? join(folder, entry.path) : undefined }
   } else {
+    // Ignoring it would hand back the whole file to a caller who asked for one inside a folder.
+    if (options.path !== undefined) {
+      throw new InvalidInputError(`${record.key}@${record.version} is a file, not a folder: it has no file ${JSON.stringify(options.path)} to stream`)
+    }
     await assertReferenceUnchanged(parts.storage, record)
     target = { ...record, inCache: (await parts.cache?.get(cacheKey(record))) ?? undefined }
   }
@@ -217,7 +264,7 @@ export async function streamContent(parts: ManagerParts, record: AssetRecord, op
   if (target.inCache && (await stat(target.inCache).then((s) => s.size === target.size, () => false))) {
     source = readFileRange(target.inCache, range.start, range.end, options.signal)
   } else {
-    source = parts.storage.open(target.location, { ...range, signal: options.signal })
+    source = openRegistered(parts, target.location, { ...range, signal: options.signal })
     if (whole) source = verified(source, target.digest, `${record.key}@${record.version}`)
   }
   return rechunk(source, options.chunkSize)

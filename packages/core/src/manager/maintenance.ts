@@ -6,6 +6,8 @@ import { blobLocation, type ContentDigest } from '../digest.js'
 import { AssetError, UnsupportedOperationError } from '../errors/index.js'
 import { compileQuery } from '../query.js'
 import { readScope } from './access-guard.js'
+import { temporaryPathOwner } from '../atomic-file.js'
+import { ContentLease } from './content-lease.js'
 import { BLOB_PREFIX, readManifest, STAGING_PREFIX } from './content-store.js'
 import { referenceProblem } from './external-reference.js'
 import type { ManagerParts } from './manager-parts.js'
@@ -146,23 +148,39 @@ export async function collectGarbage(parts: ManagerParts, actor: Actor, options:
   const cutoff = now.getTime() - (options.graceSeconds ?? 3600) * 1000
   // An object of unknown age may be an upload in flight: only objects known to be old go.
   const isOld = (o: { lastModified?: Date }) => o.lastModified !== undefined && o.lastModified.getTime() <= cutoff
-  // Candidates are listed before the registry is read, so that a put which reuses an old blob
-  // and registers in between is seen as referencing it.
-  const candidates: StorageObjectInfo[] = []
+  const candidates = new Map<string, StorageObjectInfo>()
   for (const prefix of [BLOB_PREFIX, STAGING_PREFIX]) {
-    for await (const object of storage.list(prefix)) if (isOld(object)) candidates.push(object)
+    for await (const object of storage.list(prefix)) if (isOld(object)) candidates.set(object.location, object)
   }
-  const keep = await referencedLocations(parts)
-  for (const object of candidates) {
-    if (keep.has(object.location)) continue
-    if (!dryRun) {
-      // Re-checked just before deleting: an object rewritten since it was listed stays.
-      const current = await storage.stat(object.location)
-      if (!current || !isOld(current)) continue
-      await storage.delete(object.location)
+  // Claimed before the registry is read (see ContentLease): a put that registers after this
+  // point held its content first, so either its hold kept the location out of the claim, or
+  // the claim made it wait and store the content again once gc is done.
+  const lease = new ContentLease(registry, 'gc')
+  // A backend's temporary object (an upload in flight, or one a killed process left) is
+  // protected by the hold on the object it is written for.
+  const leaseOf = (location: string) => temporaryPathOwner(location) ?? location
+  try {
+    const owners = [...new Set([...candidates.keys()].map(leaseOf))]
+    const claimed = new Set(dryRun ? owners : await lease.claim(owners))
+    const keep = await referencedLocations(parts)
+    const done: string[] = []
+    for (const [location, object] of candidates) {
+      if (!claimed.has(leaseOf(location)) || keep.has(location)) continue
+      if (!dryRun) {
+        // Re-checked just before deleting: an object rewritten since it was listed stays.
+        const current = await storage.stat(location)
+        if (!current || !isOld(current)) continue
+        await storage.delete(location)
+        // Released as it goes, so that a put waiting on one of them does not wait for the rest.
+        done.push(leaseOf(location))
+        if (done.length >= 100) await lease.release(done.splice(0))
+      }
+      report.removedObjects.push(location)
+      report.freedBytes += object.size
     }
-    report.removedObjects.push(object.location)
-    report.freedBytes += object.size
+  } finally {
+    lease.stop()
+    if (!dryRun) await lease.release()
   }
   if (!dryRun && storage.abortStaleUploads) {
     // Parts of crashed or abandoned uploads are invisible to list() but still stored (and billed).

@@ -34,6 +34,12 @@ export interface ManagerParts {
    * shared values; 0 or absent: not cached (an embedded registry answers faster than a cache).
    */
   metadataTtl?: number
+  /**
+   * How long a put's holds on its content outlive the put if it is killed (renewed while it
+   * runs; see content-lease.ts). Default 15 minutes; until then gc keeps what a killed put
+   * left in staging.
+   */
+  holdTtlMs?: number
   /** ACL lists given to a new key besides its owner (default: everyone may read). */
   defaultAccessControl?: Partial<Omit<AccessControl, 'owner'>>
 }

@@ -2,18 +2,21 @@ import { constants } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
-import { type AccessControl, type Actor, defaultAccessControl, normalizeAccessControl } from '../acl.js'
+import { type AccessControl, type Actor, can, defaultAccessControl, normalizeAccessControl } from '../acl.js'
 import { ASSET_KINDS, type AssetKind, type AssetRecord, type Provenance, type Relationship } from '../asset-record.js'
 import type { TransferProgress } from '../atomic-file.js'
 import type { ContentDigest } from '../digest.js'
-import { InvalidInputError, NotFoundError, VersionConflictError } from '../errors/index.js'
+import { AccessDeniedError, InvalidInputError, NotFoundError, VersionConflictError } from '../errors/index.js'
 import { validateFileName } from '../file-name.js'
 import { validateKey } from '../key.js'
+import { checkDescription, checkMetadata } from '../metadata-limits.js'
+import { normalizeRecord } from '../record-checks.js'
 import { bumpPatch, compareVersions, isVersion, normalizeVersion } from '../semver.js'
 import { requirePermission } from './access-guard.js'
+import { ContentLease } from './content-lease.js'
 import { storeFile, storeFolder } from './content-store.js'
 import { describeReference, REFERENCE_METADATA } from './external-reference.js'
-import { listFolderFiles } from './folder-manifest.js'
+import { type FolderFile, listFolderFiles } from './folder-manifest.js'
 import type { ManagerParts } from './manager-parts.js'
 
 export interface PutProgress extends Partial<TransferProgress> {
@@ -41,6 +44,12 @@ export interface PutOptions {
   tags?: string[]
   /** ISO time after which `gc` may remove this version (temporary outputs). */
   expiresAt?: string | Date
+  /**
+   * For a folder: also follow links that lead out of it, storing what they point to. By default
+   * such links are refused (with their names); links inside the folder are always followed and
+   * stored as the files they point to; a link cycle is refused either way.
+   */
+  followLinks?: boolean
   signal?: AbortSignal
   onProgress?: (progress: PutProgress) => void
 }
@@ -62,18 +71,6 @@ export function validateTag(tag: unknown): string {
     )
   }
   return tag
-}
-
-function checkPlainObject(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidInputError(`${what} must be an object`)
-  }
-  try {
-    // Metadata is stored as JSON: refuse what would not survive the trip (cycles, BigInt).
-    return JSON.parse(JSON.stringify(value)) as Record<string, unknown>
-  } catch (cause) {
-    throw new InvalidInputError(`${what} must be JSON-serialisable`, { cause })
-  }
 }
 
 async function inspectSource(path: string): Promise<'file' | 'folder'> {
@@ -119,12 +116,16 @@ async function prepare(
     throw new InvalidInputError(`unknown kind ${JSON.stringify(kind)} (known: ${ASSET_KINDS.join(', ')})`)
   }
   const tags = [...new Set((options.tags ?? []).map(validateTag))]
-  const cleanMetadata = checkPlainObject(metadata ?? {}, 'metadata')
+  // Metadata is stored as JSON: refuse what would not survive the trip, or is too big, now.
+  const cleanMetadata = checkMetadata(metadata ?? {})
+  if (options.description !== undefined) checkDescription(options.description)
   if (options.accessControl) normalizeAccessControl({ owner: `user:${actor.user}`, ...options.accessControl })
   let expiresAt: string | undefined
   if (options.expiresAt !== undefined) {
     const d = new Date(options.expiresAt)
     if (Number.isNaN(d.getTime())) throw new InvalidInputError(`expiresAt is not a date: ${String(options.expiresAt)}`)
+    // A time already passed would hand the new version to the next gc: a mistake, not a wish.
+    if (d.getTime() <= Date.now()) throw new InvalidInputError(`expiresAt ${d.toISOString()} has already passed`)
     expiresAt = d.toISOString()
   }
   if (typeof source === 'string' && REFERENCE_METADATA in cleanMetadata) {
@@ -134,12 +135,44 @@ async function prepare(
   const fileName = options.fileName !== undefined ? validateFileName(options.fileName) : sourceName(source)
   const versions = await parts.registry.listVersions(key, { includeDeleted: true })
   const previous = versions.find((r) => !r.deletedAt) ?? versions[0]
+  // One refusal, naming no version, for a key the actor may not write, whether or not they may
+  // read it; the same when the version asked for exists (build metadata aside) but is hidden from
+  // them. That the put fails at all is unavoidable (a key is one name for everyone, and it is
+  // taken), but the answer says no more: not which versions exist nor whose they are, and not
+  // "not found", which would claim that the key is free.
+  const wanted = options.version === undefined ? undefined : normalizeVersion(options.version)
+  const same = wanted === undefined ? undefined : versions.find((r) => compareVersions(r.version, wanted) === 0)
+  if ((previous && !can(actor, previous.accessControl, 'write')) || (same && !can(actor, same.accessControl, 'read'))) {
+    throw new AccessDeniedError(`user "${actor.user}" may not put ${key}: it needs write access to that key`)
+  }
   if (previous) {
-    requirePermission(actor, previous, 'write', 'put a new version of')
     // Choosing who may access the new version is an admin's decision, not a writer's.
     if (options.accessControl) requirePermission(actor, previous, 'admin', 'change access to')
   }
   const relationships = await resolveRelationships(parts, actor, options.relationships ?? [])
+  // Whatever a registry would refuse in these fields is refused now, before a byte is stored.
+  if (options.provenance !== undefined) checkMetadata(options.provenance, 'provenance')
+  const actorPrincipal = `user:${actor.user}` as const
+  normalizeRecord({
+    key,
+    version: wanted ?? '0.0.0',
+    kind,
+    type,
+    digest: `sha256:${'0'.repeat(64)}`,
+    size: 0,
+    fileCount: 0,
+    location: 'not-stored-yet',
+    fileName,
+    metadata: cleanMetadata,
+    provenance: options.provenance,
+    specs: options.specs,
+    declarativeSchema: options.declarativeSchema,
+    relationships,
+    accessControl: { owner: actorPrincipal, read: [], write: [], admin: [] },
+    createdBy: actorPrincipal,
+    createdAt: new Date().toISOString(),
+    expiresAt,
+  })
   return { type, metadata: cleanMetadata, kind, tags, relationships, previous, versions, expiresAt, fileName }
 }
 
@@ -180,8 +213,10 @@ async function resolveRelationships(parts: ManagerParts, actor: Actor, relations
     validateKey(r.key)
     const version = await parts.registry.resolve(r.key, r.version ?? 'latest')
     const target = version === null ? null : await parts.registry.get(r.key, version)
-    if (!target) throw new NotFoundError(`related asset ${r.key}@${r.version ?? 'latest'} does not exist`)
-    requirePermission(actor, target, 'read', 'link to')
+    // A target the actor may not read is answered as a missing one (DESIGN §5.9).
+    if (!target || !can(actor, target.accessControl, 'read')) {
+      throw new NotFoundError(`related asset ${r.key}@${r.version ?? 'latest'} does not exist or is not readable`)
+    }
     resolved.push({ relation: r.relation, key: r.key, version: target.version })
   }
   return resolved
@@ -216,6 +251,8 @@ export async function putAsset(
   const progress = options.onProgress ?? (() => {})
   progress({ phase: 'validate' })
   const prep = await prepare(parts, actor, key, source, metadata, options)
+  // Listed before validators read the folder: a link out of it is refused before anyone follows it.
+  const folderFiles = typeof source === 'string' && prep.type === 'folder' ? await listFolderFiles(source, { followLinks: options.followLinks }) : undefined
   // A reference is only hashed, never copied here: validators, which read a local copy, do not run on it.
   const validators = typeof source === 'string' ? (parts.validators ?? []) : []
   for (const v of validators) {
@@ -231,7 +268,30 @@ export async function putAsset(
     })
   }
   progress({ phase: 'upload', bytes: 0 })
-  const transfer = { signal: options.signal, onProgress: (p: TransferProgress) => progress({ phase: 'upload', ...p }) }
+  // Held from before the first byte is checked until after the version is registered: gc
+  // cannot remove what this put reuses or writes, however the two interleave.
+  const lease = new ContentLease(parts.registry, 'put', parts.holdTtlMs)
+  try {
+    return await storeAndRegister(parts, actor, key, source, options, { ...prep, folderFiles }, lease)
+  } finally {
+    lease.stop()
+    await lease.release().catch(() => {
+      // Unreleased holds lapse at their TTL; the put itself has succeeded or failed already.
+    })
+  }
+}
+
+async function storeAndRegister(
+  parts: ManagerParts,
+  actor: Actor,
+  key: string,
+  source: PutSource,
+  options: PutOptions,
+  prep: PreparedPut & { folderFiles?: FolderFile[] },
+  lease: ContentLease,
+): Promise<PutResult> {
+  const progress = options.onProgress ?? (() => {})
+  const transfer = { signal: options.signal, lease, onProgress: (p: TransferProgress) => progress({ phase: 'upload', ...p }) }
   let content: { digest: ContentDigest; size: number; location: string; fileCount: number }
   let recordMetadata = prep.metadata
   if (typeof source !== 'string') {
@@ -241,7 +301,7 @@ export async function putAsset(
   } else if (prep.type === 'file') {
     content = { ...(await storeFile(parts.storage, source, transfer)), fileCount: 1 }
   } else {
-    content = await storeFolder(parts.storage, await listFolderFiles(source), transfer)
+    content = await storeFolder(parts.storage, prep.folderFiles ?? [], transfer)
   }
   options.signal?.throwIfAborted()
 
@@ -288,9 +348,6 @@ export async function putAsset(
       if (result.record.deletedAt) {
         throw new VersionConflictError(`${key}@${version} was deleted; a deleted version number is never reused`)
       }
-      // A put that reused an existing blob can race a gc that found it unreferenced; once
-      // registered, the blob must exist, so a missing one is stored again from the source.
-      if (typeof source === 'string' && prep.type === 'file' && !(await parts.storage.stat(content.location))) await storeFile(parts.storage, source, transfer)
       progress({ phase: 'done' })
       return { ...result.record, created: result.created }
     } catch (error) {

@@ -23,7 +23,7 @@ export const BUILTIN_PLUGINS = {
     http: '@assets/storage-http',
     huggingface: '@assets/storage-huggingface',
   },
-  cache: { local: '@assets/cache-local', redis: '@assets/cache-redis' },
+  cache: { local: '@assets/cache-local', redis: '@assets/cache-redis', memcached: '@assets/cache-memcached', s3: '@assets/cache-s3' },
   registry: { sqlite: '@assets/registry-sqlite', postgres: '@assets/registry-postgres' },
 } as const satisfies Record<PluginKind, Record<string, string>>
 
@@ -117,7 +117,12 @@ async function importPlugin(resolved: ResolvedPluginPackage, importer: PluginImp
       const what = builtin ? `${kind} type "${type}" needs the package ${specifier}` : `${kind} plugin ${specifier} was not found`
       const searched = field(error, 'searched')
       const where = Array.isArray(searched) && searched.length > 0 ? `; looked from ${searched.join(', ')}` : ''
-      throw new PluginNotFoundError(`${what}${install}${where}`, { cause: error })
+      const untrusted = field(error, 'untrusted')
+      const skipped =
+        typeof untrusted === 'string'
+          ? `; the copy in ${untrusted} was not used because the working folder is not trusted (run: assets trust)`
+          : ''
+      throw new PluginNotFoundError(`${what}${install}${where}${skipped}`, { cause: error })
     }
     const why = error instanceof Error ? redactUrl(error.message) : String(error)
     throw new PluginInvalidError(`${kind} plugin ${specifier} failed to load: ${why}`, { cause: error })

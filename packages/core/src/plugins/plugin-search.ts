@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { folderTrust } from '../config/folder-trust.js'
 import type { PluginKind } from '../contracts/index.js'
 import { findPackage, isFile, nodeModulesFolders, packageAt, type ResolvedPackage } from './package-resolver.js'
 
@@ -12,7 +13,8 @@ export type PluginImporter = (specifier: string, options?: { builtin: boolean })
  * - `bundled`: next to the program that ships the built-in plugins (the `assets` command, or
  *   by default wherever @assets/core itself is installed), as Node resolves its own imports;
  * - `project`: the working directory's project: the `node_modules` folders from the working
- *   directory up to the nearest folder with a package.json, never above it;
+ *   directory up to the nearest folder with a package.json, never above it — only when the
+ *   user trusts the working directory (`assets trust`), or the code names the project;
  * - `plugin path`: a folder the config names in `pluginPaths` / `ASSETS_PLUGIN_PATH`, holding
  *   packages itself or in its own `node_modules`;
  * - `path`: the config's type is itself an absolute path or a file URL.
@@ -40,10 +42,16 @@ export interface PluginSearchOptions {
    * own `import.meta.url`. Default: @assets/core's own folder.
    */
   bundledWith?: string | URL
-  /** The project whose packages are searched; default: the working directory at each look-up. */
-  project?: string
+  /**
+   * The project whose packages are searched; null: none. Default: the working directory at
+   * each look-up, when the user trusts it — a cloned repository's node_modules must not
+   * supply the code a config name stands for.
+   */
+  project?: string | null
   /** Folders named by the config; each is searched as a folder of packages and as a project. */
   pluginPaths?: readonly string[]
+  /** Locates the user's trust file (`XDG_CONFIG_HOME`, `HOME`); default: `process.env`. */
+  env?: Record<string, string | undefined>
 }
 
 // By this convention `assets plugins` can list a third-party plugin without importing it.
@@ -59,22 +67,44 @@ const PLUGIN_NAME = /^assets-(storage|cache|registry)-[a-z0-9][a-z0-9._~-]*$/
  */
 export class PluginSearch {
   readonly #bundled: string
-  readonly #project: string | undefined
+  readonly #project: string | null | undefined
   readonly #pluginPaths: readonly string[]
+  readonly #env: Record<string, string | undefined> | undefined
 
   constructor(options: PluginSearchOptions = {}) {
     this.#bundled = folderOf(options.bundledWith ?? import.meta.url)
     this.#project = options.project
     this.#pluginPaths = (options.pluginPaths ?? []).map((p) => resolve(p))
+    this.#env = options.env
   }
 
   /** The places searched, in order, for a built-in type's package or for any other package. */
   roots(builtin: boolean): SearchRoot[] {
     const bundled: SearchRoot = { dir: this.#bundled, origin: 'bundled' }
-    const project: SearchRoot = { dir: resolve(this.#project ?? process.cwd()), origin: 'project' }
+    const dir = this.#projectDir()
+    const project: SearchRoot[] = dir === undefined ? [] : [{ dir, origin: 'project' }]
     const paths = this.#pluginPaths.map((dir): SearchRoot => ({ dir, origin: 'plugin path' }))
-    const ordered = builtin ? [bundled, project, ...paths] : [...paths, bundled, project]
+    const ordered = builtin ? [bundled, ...project, ...paths] : [...paths, bundled, ...project]
     return ordered.filter((root, i) => ordered.findIndex((r) => r.dir === root.dir) === i)
+  }
+
+  #projectDir(): string | undefined {
+    if (this.#project === null) return undefined
+    if (this.#project !== undefined) return resolve(this.#project)
+    const cwd = process.cwd()
+    return folderTrust(cwd, { env: this.#env }) === 'trusted' ? cwd : undefined
+  }
+
+  /** Where an untrusted working directory's project holds `specifier`, which was not used. */
+  #untrustedCopy(specifier: string): string | undefined {
+    if (this.#project !== undefined || pathOf(specifier) !== undefined) return undefined
+    const cwd = process.cwd()
+    if (this.#projectDir() !== undefined) return undefined
+    try {
+      return findPackage(specifier, foldersOf({ dir: cwd, origin: 'project' }))?.dir
+    } catch {
+      return undefined
+    }
   }
 
   /** Where `specifier` (a package name, an absolute path or a file URL) is; undefined if nowhere. */
@@ -102,7 +132,8 @@ export class PluginSearch {
     const found = this.locate(specifier, builtin)
     if (found === undefined) {
       const searched = pathOf(specifier) === undefined ? this.roots(builtin).map((r) => r.dir) : []
-      throw Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND', searched })
+      const untrusted = this.#untrustedCopy(specifier)
+      throw Object.assign(new Error(`Cannot find package '${specifier}'`), { code: 'ERR_MODULE_NOT_FOUND', searched, untrusted })
     }
     return import(pathToFileURL(found.entry).href)
   }

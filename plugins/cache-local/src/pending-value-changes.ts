@@ -1,0 +1,48 @@
+import type { LocalCache } from './local-cache.js'
+
+/** A change made while the shared tier was away, to be replayed when it returns. */
+type PendingChange = { op: 'set'; text: string; expiresAt: number | undefined } | { op: 'delete' }
+
+/** How a shared tier writes and deletes one value while it replays. */
+export interface ValueReplay {
+  /** Writes `text` under `key`, to expire in `ttlMs` (undefined: never). */
+  write(key: string, text: string, ttlMs: number | undefined): Promise<unknown>
+  remove(key: string): Promise<unknown>
+}
+
+/**
+ * The values changed while a shared tier was away (they went to the local tier meanwhile), to
+ * be replayed into it when it comes back, before anything else reads from it: an invalidation
+ * made during an outage is not lost.
+ */
+export class PendingValueChanges {
+  private readonly pending = new Map<string, PendingChange>()
+
+  constructor(private readonly local: LocalCache) {}
+
+  set(key: string, text: string, ttlMs: number | undefined): void {
+    this.pending.set(key, { op: 'set', text, expiresAt: ttlMs === undefined ? undefined : Date.now() + ttlMs })
+  }
+
+  delete(key: string): void {
+    this.pending.set(key, { op: 'delete' })
+  }
+
+  /** After `clear`, nothing from before it should be replayed. */
+  forget(): void {
+    this.pending.clear()
+  }
+
+  /** Replays every change into the shared tier; a value that expired meanwhile is deleted there. */
+  async replay(into: ValueReplay): Promise<void> {
+    for (const [key, change] of [...this.pending]) {
+      const remaining = change.op === 'set' && change.expiresAt !== undefined ? change.expiresAt - Date.now() : undefined
+      if (change.op === 'delete' || (remaining !== undefined && remaining <= 0)) await into.remove(key)
+      else await into.write(key, change.text, remaining)
+      // A newer change made while this ran went to the shared tier directly and is not ours to drop.
+      if (this.pending.get(key) === change) this.pending.delete(key)
+      // The local copy would be stale by the next outage; the shared tier holds the value now.
+      await this.local.deleteValue(key).catch(() => {})
+    }
+  }
+}
