@@ -162,10 +162,15 @@ describe('downloading a whole repository', () => {
     expect(aborted).toBe('AbortError')
     expect(existsSync(join(scratch, 'out'))).toBe(false)
     // Progress counts bytes in the file, so what was reported before the abort is kept for the resume.
-    expect(statSync(join(scratch, 'out.partial', 'weights.bin')).size).toBeGreaterThan(1_000_000 - '{"a": 1}'.length)
+    const kept = statSync(join(scratch, 'out.partial', 'weights.bin')).size
+    expect(kept).toBeGreaterThan(1_000_000 - '{"a": 1}'.length)
+    const before = hub.state.rangeLog.length
     const result = await storage.downloadRepository(join(scratch, 'out'))
     expect(result.files.map((f) => f.digest)).toEqual([sha256('{"a": 1}'), sha256(weights)])
-    expect(hub.state.rangeLog.some((r) => r.startsWith(`/lfs-cdn/${lfsOid(weights)} bytes=`) && !r.endsWith('bytes=0-'))).toBe(true)
+    // The resume asks for the rest from where the kept bytes end; when the abort came only after
+    // the last byte was written (streams buffer more on some Node versions), for nothing at all.
+    const resumed = hub.state.rangeLog.slice(before).filter((r) => r.startsWith(`/lfs-cdn/${lfsOid(weights)} `))
+    expect(resumed).toEqual(kept < weights.length ? [`/lfs-cdn/${lfsOid(weights)} bytes=${kept}-`] : [])
   })
 
   it('refuses an LFS file whose bytes do not match the hub sha256, leaving nothing at the destination', async () => {
