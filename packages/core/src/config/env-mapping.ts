@@ -96,6 +96,15 @@ const headers: Parser = (raw) => {
   return ok ? { value: parsed } : { problem: 'expected a JSON object of header names to string values' }
 }
 
+/** How to reach S3: the same variables for the S3 storage and the S3 cache. */
+const S3_CONNECTION: OptionVariable[] = [
+  { variable: 'S3_REGION', field: 'region', parse: text },
+  { variable: 'S3_ENDPOINT_URL', field: 'endpoint', parse: text },
+  { variable: 'S3_USE_SSL', field: 'useSsl', parse: boolean },
+  { variable: 'AWS_ACCESS_KEY_ID', field: 'accessKeyId', parse: text },
+  { variable: 'AWS_SECRET_ACCESS_KEY', field: 'secretAccessKey', parse: text },
+]
+
 /**
  * Backend options by section and plugin type. A variable is only read when the section's
  * resolved type matches, so a stray `AWS_ACCESS_KEY_ID` cannot leak into local storage.
@@ -103,15 +112,7 @@ const headers: Parser = (raw) => {
  */
 export const OPTION_VARIABLES: Record<PluginKind, Record<string, OptionVariable[]>> = {
   storage: {
-    s3: [
-      { variable: 'S3_BUCKET', field: 'bucket', parse: text },
-      { variable: 'S3_PREFIX', field: 'prefix', parse: text },
-      { variable: 'S3_REGION', field: 'region', parse: text },
-      { variable: 'S3_ENDPOINT_URL', field: 'endpoint', parse: text },
-      { variable: 'S3_USE_SSL', field: 'useSsl', parse: boolean },
-      { variable: 'AWS_ACCESS_KEY_ID', field: 'accessKeyId', parse: text },
-      { variable: 'AWS_SECRET_ACCESS_KEY', field: 'secretAccessKey', parse: text },
-    ],
+    s3: [{ variable: 'S3_BUCKET', field: 'bucket', parse: text }, { variable: 'S3_PREFIX', field: 'prefix', parse: text }, ...S3_CONNECTION],
     http: [
       { variable: 'HTTP_STORAGE_BASE_URL', field: 'baseUrl', parse: text },
       { variable: 'HTTP_STORAGE_AUTH_TYPE', field: 'authType', parse: authType },
@@ -140,11 +141,7 @@ export const OPTION_VARIABLES: Record<PluginKind, Record<string, OptionVariable[
       { variable: 'S3_BUCKET', field: 'bucket', parse: text },
       { variable: 'CACHE_S3_BUCKET', field: 'bucket', parse: text },
       { variable: 'CACHE_S3_PREFIX', field: 'prefix', parse: text },
-      { variable: 'S3_REGION', field: 'region', parse: text },
-      { variable: 'S3_ENDPOINT_URL', field: 'endpoint', parse: text },
-      { variable: 'S3_USE_SSL', field: 'useSsl', parse: boolean },
-      { variable: 'AWS_ACCESS_KEY_ID', field: 'accessKeyId', parse: text },
-      { variable: 'AWS_SECRET_ACCESS_KEY', field: 'secretAccessKey', parse: text },
+      ...S3_CONNECTION,
     ],
   },
   registry: {
