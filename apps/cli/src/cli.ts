@@ -45,6 +45,7 @@ const LOADERS: Record<string, Loader> = {
   audit: async () => (await import('./commands/audit.js')).audit,
   'check-compat': async () => (await import('./commands/check-compat.js')).checkCompat,
   validate: async () => (await import('./commands/validate.js')).validate,
+  'import cz-benchmarks': async () => (await import('./commands/import-cz-benchmarks.js')).importCzBenchmarks,
 }
 
 export interface RunOptions {

@@ -329,13 +329,36 @@ const COMMAND_LIST: CommandSpec[] = [
     positionals: [1, 1],
     options: {
       schema: { type: 'string', value: 'file|cellxgene-7.0', description: 'declarative schema (YAML or JSON file) or a built-in schema name' },
-      spec: { type: 'string', value: 'file', description: 'dataset spec (YAML or JSON) to check as well' },
+      spec: { type: 'string', value: 'file', description: 'dataset spec (YAML or JSON) to check as well, its checksum against the content' },
       organism: { type: 'string', value: 'name', description: 'organism (homo_sapiens, HUMAN or NCBITaxon:9606): gene ids must carry its prefix' },
       format: { type: 'string', value: 'h5ad|zarr|csv|tsv', description: 'the format (default: detected from the path)' },
       values: { type: 'boolean', description: 'also read matrix values: NaN/inf, integer counts, share of zeros (slower)' },
     },
     details: 'Exit 0 when valid (warnings allowed), 1 when invalid, 2 when an option, schema or spec is unusable.',
     examples: ['assets validate pbmc3k.h5ad --organism human --schema cellxgene-7.0 --values', 'assets validate samples.csv --schema samples.schema.yaml --json'],
+  },
+  {
+    name: 'import cz-benchmarks',
+    summary: "register cz-benchmarks' datasets (its datasets.yaml) by reference, without downloading them",
+    args: '<datasets.yaml> [more.yaml …]',
+    positionals: [1, Number.POSITIVE_INFINITY],
+    options: {
+      hash: { type: 'boolean', description: 'read every object once now and record its sha256 (default: a HEAD only; the first get hashes it)' },
+      's3-endpoint': { type: 'string', value: 'URL', description: 'an S3-compatible mirror of the bucket, recorded for later gets (default: S3_ENDPOINT_URL, else AWS)' },
+      prefix: { type: 'string', value: 'P', description: 'first key segment (default cz-benchmarks): keys are <P>/<dataset name>' },
+      'source-repo': { type: 'string', value: 'owner/name', description: 'repository the file comes from, recorded as provenance' },
+      'source-commit': { type: 'string', value: 'sha', description: 'commit the file comes from, recorded as provenance' },
+      'dry-run': { type: 'boolean', description: 'report what would be registered; register nothing' },
+    },
+    details:
+      `Files are read as data (duplicate keys, null entries and any \${…} other than \${organism:NAME} refused) and merged, ` +
+      'the later file winning per dataset name. Each object is pinned by a HEAD (size, ETag, version id); requests are ' +
+      'unsigned unless AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set for the same endpoint as S3_ENDPOINT_URL. An unchanged ' +
+      'object is left alone, a changed one gets a new version. Exit 0 when every entry was imported or unchanged, 1 when some were refused.',
+    examples: [
+      'assets import cz-benchmarks datasets.yaml --source-repo chanzuckerberg/cz-benchmarks --source-commit 6e64d20',
+      'assets import cz-benchmarks datasets.yaml extra.yaml --s3-endpoint https://mirror.example.org --hash --json',
+    ],
   },
   {
     name: 'help',
@@ -353,4 +376,5 @@ export const GROUPS: Record<string, string> = {
   acl: 'show, grant or revoke access to an asset',
   cache: 'ls, prune, clear or verify the local cache',
   config: 'show the resolved configuration, or check it',
+  import: 'register an external catalogue of datasets (cz-benchmarks)',
 }

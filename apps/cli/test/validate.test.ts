@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { computeDigest } from '@assets/datasets'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sandbox } from './fixtures/cli.js'
 
@@ -62,6 +64,29 @@ describe('assets validate', () => {
     const r = await sandbox.run(['validate', join(data, 'dense.h5ad'), '--spec', bad, '--json'])
     expect(r.code).toBe(2)
     expect(JSON.parse(r.stderr).error.code).toBe('USAGE')
+  })
+
+  it('checks the checksum a --spec declares: a file or zarr store other than the one described is invalid', async () => {
+    const spec = async (name: string, checksum: string) => {
+      const path = sandbox.path(name)
+      await writeFile(path, `name: pbmc\nchecksum: "${checksum}"\nspecs:\n  - {name: counts, modality: rna, semantic: "EDAM:data_0006", organism: human}\n`)
+      return path
+    }
+    const sha = `sha256:${createHash('sha256').update(await readFile(join(data, 'dense.h5ad'))).digest('hex')}`
+    expect((await sandbox.run(['validate', join(data, 'dense.h5ad'), '--spec', await spec('right.dataset.yaml', sha)])).code).toBe(0)
+    const wrong = await spec('wrong.dataset.yaml', `sha256:${'ab'.repeat(32)}`)
+    const r = await sandbox.run(['validate', join(data, 'dense.h5ad'), '--spec', wrong])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(`the spec declares checksum sha256:${'ab'.repeat(32)}, but the file's sha256 is ${sha}`)
+    expect(r.stdout).toContain('[CHECKSUM_MISMATCH]')
+    const json = await sandbox.run(['validate', join(data, 'csr.h5ad'), '--spec', await spec('other.dataset.yaml', sha), '--json'])
+    expect(json.code).toBe(1)
+    expect((JSON.parse(json.stdout) as { errors: Array<{ code: string }> }).errors.map((e) => e.code)).toEqual(['CHECKSUM_MISMATCH'])
+    const store = join(data, 'anndata.zarr')
+    expect((await sandbox.run(['validate', store, '--spec', await spec('zarr.dataset.yaml', await computeDigest(store, 'folder'))])).code).toBe(0)
+    const zarr = await sandbox.run(['validate', store, '--spec', wrong])
+    expect(zarr.code).toBe(1)
+    expect(zarr.stdout).toContain("folder's manifest digest")
   })
 
   it('exits 2 for a missing path argument, an unusable schema file, an unknown organism or format', async () => {

@@ -1,5 +1,5 @@
 import type { AccessControl } from './acl.js'
-import type { ContentDigest } from './digest.js'
+import type { ContentDigest, PinDigest } from './digest.js'
 
 export const ASSET_KINDS = ['dataset', 'model', 'config', 'output', 'other'] as const
 export type AssetKind = (typeof ASSET_KINDS)[number]
@@ -43,8 +43,11 @@ export interface AssetRecord {
   kind: AssetKind
   /** A single file, or a folder (zarr store, model folder) described by a manifest. */
   type: 'file' | 'folder'
-  /** sha256 of the file, or of the folder's manifest JSON. */
-  digest: ContentDigest
+  /**
+   * sha256 of the file, or of the folder's manifest JSON. A file registered by reference without
+   * reading it holds a PinDigest until its first full read records the content's sha256.
+   */
+  digest: ContentDigest | PinDigest
   /** Bytes of the file, or the sum of the folder's files. */
   size: number
   /** Number of files: 1 for a file asset. */

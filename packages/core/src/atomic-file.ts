@@ -5,6 +5,8 @@ import { dirname } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createHash } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { type ContentDigest, toContentDigest } from './digest.js'
 
 export interface TransferProgress {
@@ -23,6 +25,8 @@ export interface CopyOptions {
   append?: boolean
   /** Permissions of a file this call creates (before the umask); default 0o666. */
   mode?: number
+  /** fsync the file before returning (default true); false when the caller syncs the filesystem afterwards. */
+  sync?: boolean
 }
 
 /** A name beside `path` that no other process will pick: same folder, so rename is atomic. */
@@ -60,7 +64,7 @@ export async function copyHashing(
   const input = typeof source === 'string' ? createReadStream(source, { highWaterMark: 4 << 20 }) : source
   const output = createWriteStream(destination, { flags: options.append ? 'a' : 'w', highWaterMark: 4 << 20, mode: options.mode ?? 0o666 })
   await pipeline(input, tap, output, { signal: options.signal })
-  await fsyncFile(destination)
+  if (options.sync !== false) await fsyncFile(destination)
   return { digest: toContentDigest(hash), size }
 }
 
@@ -72,6 +76,24 @@ export async function fsyncFile(path: string): Promise<void> {
     await handle.close()
   }
 }
+
+/**
+ * Makes everything written to the filesystem holding `path` durable: `syncfs(2)`, through
+ * `sync -f` (GNU coreutils), since Node has no binding for it. One call replaces an fsync per
+ * file and per folder when a folder of many files is written: measured on a 10 000-file put,
+ * per-file fsyncs cost more than the copy itself, and one syncfs a few milliseconds. Where
+ * `sync -f` is missing (macOS, busybox) a plain `sync` flushes every filesystem instead, which
+ * gives the same guarantee at a higher cost.
+ */
+export async function syncFileSystem(path: string): Promise<void> {
+  try {
+    await run('sync', ['-f', path])
+  } catch {
+    await run('sync', [])
+  }
+}
+
+const run = promisify(execFile)
 
 /** fsync a folder so that a rename inside it survives a power cut. */
 export async function fsyncDirectory(path: string): Promise<void> {

@@ -5,6 +5,7 @@ import { AssetConfig } from './config/index.js'
 import type { Logger, PluginContext } from './contracts/plugin.js'
 import { BaseAssetManager } from './manager/base-asset-manager.js'
 import { loadPlugin } from './plugins/plugin-loader.js'
+import { createReferenceReaders } from './plugins/reference-readers.js'
 import { type PluginImporter, PluginSearch } from './plugins/plugin-search.js'
 
 export interface CreateAssetManagerOptions {
@@ -69,6 +70,7 @@ export async function createAssetManager(given?: AssetConfig, options: CreateAss
       storage,
       registry,
       cache,
+      referenceReaders: createReferenceReaders(context, load),
       metadataTtl,
       logger: context.logger,
       scratchDir: join(config.cacheDir, 'scratch'),

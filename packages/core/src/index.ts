@@ -9,6 +9,7 @@ export { fileNameOf, MAX_FILE_NAME_BYTES, validateFileName } from './file-name.j
 export { type DataYamlLimits, type DataYamlProblem, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES, parseDataYaml, yamlPosition } from './data-yaml.js'
 export { checkDescription, checkMetadata, MAX_DESCRIPTION_BYTES, MAX_METADATA_BYTES, MAX_METADATA_DEPTH } from './metadata-limits.js'
 export { checkLocation } from './location.js'
+export { readOnlyModesHold } from './write-protection.js'
 export * from './query.js'
 export { METADATA_SIGNATURE_BITS, metadataSignature, querySignature } from './metadata-signature.js'
 export * from './semver.js'
@@ -20,9 +21,20 @@ export type { GetOptions, StreamOptions } from './manager/fetch-asset.js'
 export type { GcOptions, GcReport, VerifyOptions, VerifyProblem, VerifyReport } from './manager/maintenance.js'
 export type { ManagerParts, RegisteredValidator } from './manager/manager-parts.js'
 export { checkOptions, type ManagerSource, stackOf } from './manager/manager-source.js'
-export { folderDigest } from './manager/folder-manifest.js'
+export { type FolderFile, folderDigest, listFolderFiles } from './manager/folder-manifest.js'
 export { validateTag, type PutOptions, type PutProgress, type PutResult } from './manager/put-asset.js'
 export { BLOB_PREFIX, STAGING_PREFIX } from './manager/content-store.js'
+export {
+  type DescribeReferenceOptions,
+  type ExternalReference,
+  isUnhashedReference,
+  normalizeEndpoint as normalizeReferenceEndpoint,
+  pinDigestOf,
+  REFERENCE_METADATA,
+  type ReferenceReaders,
+  referenceOf,
+} from './manager/external-reference.js'
+export { createReferenceReaders } from './plugins/reference-readers.js'
 export * from './config/index.js'
 export {
   BUILTIN_PLUGINS,
@@ -47,7 +59,7 @@ export { actorFor, createAssetManager, type CreateAssetManagerOptions } from './
 // Plugins declare their options with core's own copy of typebox, so that schemas and checks agree.
 export { type Static, type TSchema, Type } from '@sinclair/typebox'
 export { Value } from '@sinclair/typebox/value'
-export { isoTime, nonEmpty, normalizeRecord } from './record-checks.js'
+export { isoTime, nonEmpty, normalizeRecord, registerAuditEntries } from './record-checks.js'
 export { checkLeaseArguments } from './lease-arguments.js'
 export { CLAIM_TTL_MS, ContentLease, HOLD_TTL_MS } from './manager/content-lease.js'
 export { buildMetadataConflict, type VersionColumns, versionColumns, versionOrderSql } from './version-columns.js'

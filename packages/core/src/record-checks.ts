@@ -1,6 +1,7 @@
 import { normalizeAccessControl } from './acl.js'
 import { ASSET_KINDS, type AssetKind, type AssetRecord, type Relationship } from './asset-record.js'
-import { isContentDigest } from './digest.js'
+import { AUDIT_ACTIONS, type RegisterAuditEntry } from './contracts/registry.js'
+import { isContentDigest, isPinDigest } from './digest.js'
 import { validateFileName } from './file-name.js'
 import { InvalidInputError } from './errors/index.js'
 import { validateKey } from './key.js'
@@ -20,7 +21,7 @@ export function normalizeRecord(input: AssetRecord): AssetRecord {
     version: normalizeVersion(input.version),
     kind: checkKind(input.kind),
     type: checkType(input.type),
-    digest: checkDigest(input.digest),
+    digest: checkDigest(input.digest, input),
     size: count(input.size, 'size'),
     fileCount: count(input.fileCount, 'fileCount'),
     location: nonEmpty(input.location, 'location'),
@@ -58,7 +59,10 @@ function checkType(type: unknown): AssetRecord['type'] {
   return type
 }
 
-function checkDigest(digest: unknown): AssetRecord['digest'] {
+function checkDigest(digest: unknown, input: AssetRecord): AssetRecord['digest'] {
+  // Only a file registered by reference may be registered before its bytes were read.
+  const reference = input.metadata?.externalReference
+  if (isPinDigest(digest) && input.type === 'file' && typeof reference === 'object' && reference !== null) return digest
   if (!isContentDigest(digest)) throw new InvalidInputError(`digest must be sha256:<64 lowercase hex>, got ${JSON.stringify(digest)}`)
   return digest
 }
@@ -91,4 +95,20 @@ function jsonValue<T>(value: T, what: string): T {
   } catch (cause) {
     throw new InvalidInputError(`${what} must be JSON-serialisable`, { cause })
   }
+}
+
+/**
+ * The extra audit entries of a registration, checked before the transaction starts: each has
+ * an action and JSON details, and none poses as one of the registry's own mutations.
+ */
+export function registerAuditEntries(entries: RegisterAuditEntry[] | undefined): RegisterAuditEntry[] {
+  if (entries === undefined) return []
+  if (!Array.isArray(entries)) throw new InvalidInputError('audit must be a list of {action, details}')
+  return entries.map((entry, i) => {
+    const action = nonEmpty(entry?.action, `audit[${i}].action`)
+    if ((Object.values(AUDIT_ACTIONS) as string[]).includes(action)) {
+      throw new InvalidInputError(`audit[${i}].action ${JSON.stringify(action)} is one of the registry's own actions`)
+    }
+    return entry.details === undefined ? { action } : { action, details: plainObject(entry.details, `audit[${i}].details`) }
+  })
 }

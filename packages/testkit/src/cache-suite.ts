@@ -6,6 +6,7 @@ import type { Cache } from '@assets/core'
 import { expect, type TestAPI } from 'vitest'
 import { delay } from './byte-streams.js'
 import { type CacheTest, digestsOf, flipFirstBit, folderDigests, makeWritable, stageFile, stageFolder } from './cache-case.js'
+import { cacheLinkCases } from './cache-link-cases.js'
 import { cacheMaintenanceCases } from './cache-maintenance-cases.js'
 import { expectFailure } from './expect-failure.js'
 import { randomKey } from './fixtures.js'
@@ -15,6 +16,8 @@ export interface CacheSuiteOptions {
   ttlSeconds?: number
   /** First segment of every key the suite uses (default `suite`). */
   prefix?: string
+  /** Whether the cache says `acceptsHardlinks`: when given, the suite checks the flag, and when true how set() treats a hard link. */
+  hardlinks?: boolean
 }
 
 /**
@@ -41,8 +44,15 @@ export function cacheSuite(it: TestAPI, create: () => Cache | Promise<Cache>, op
     expect(cache.name.length).toBeGreaterThan(0)
   })
 
+  if (options.hardlinks !== undefined) {
+    test(options.hardlinks ? 'accepts hard links, as declared' : 'accepts no hard links, as declared', async ({ cache }) => {
+      expect(cache.acceptsHardlinks === true).toBe(options.hardlinks)
+    })
+  }
+
   entryCases(test)
   damageCases(test)
+  if (options.hardlinks) cacheLinkCases(test)
   valueCases(test)
   cacheMaintenanceCases(test)
 }

@@ -167,7 +167,10 @@ export function changingSourceTests(ctx: ManagerSuiteContext): void {
         expect(outcome.error.code).toBe('INTEGRITY_ERROR')
         expect(await s.manager.registry.listVersions(s.key('grow'))).toEqual([])
       } else {
-        expect(outcome.record.size).toBe(20)
+        // The bytes read, before it grew (a backend that reads a folder's small files ahead of
+        // the upload call) or after: either way the manifest agrees with the size (verify adds up
+        // the manifest and re-hashes every file).
+        expect([10, 20]).toContain(outcome.record.size)
         expect(await s.manager.verify(s.key('grow'))).toMatchObject({ checked: 1, ok: 1, problems: [] })
       }
     }))

@@ -1,10 +1,12 @@
 import type { Actor, BaseAssetManager } from '@assets/core'
 import type { TestAPI } from 'vitest'
 import { accessTests } from './manager-access-tests.js'
+import { commitTests } from './manager-commit-tests.js'
 import { contentTests } from './manager-content-tests.js'
 import { localPathTests } from './manager-local-path-tests.js'
 import { changingSourceTests, gcRaceTests, heldTemporaryTests, maintenanceTests } from './manager-maintenance-tests.js'
 import { versionTests } from './manager-version-tests.js'
+import { writeThroughTests } from './manager-write-through-tests.js'
 
 export interface ManagerSuiteOptions {
   /** Label in test names, e.g. `sqlite+local+local`. */
@@ -25,10 +27,12 @@ export function managerSuite(it: TestAPI, create: ManagerFactory, options: Manag
   const suite = { it, create, prefix, withCache: options.cache ?? true }
   contentTests(suite)
   localPathTests(suite)
+  writeThroughTests(suite)
   versionTests(suite)
   accessTests(suite)
   maintenanceTests(suite)
   gcRaceTests(suite)
   changingSourceTests(suite)
   heldTemporaryTests(suite)
+  commitTests(suite)
 }

@@ -3,7 +3,7 @@ import type {
   LineageEdge,
   ReadScope,
 } from '@assets/core'
-import { makeRecord, SUPERUSER_SCOPE, scopeOf } from './record-fixtures.js'
+import { contentOf, makeRecord, SUPERUSER_SCOPE, scopeOf } from './record-fixtures.js'
 import { ACTOR, type Define, EVERYONE, PRIVATE_TO_ALICE, rejection, type SuiteContext } from './registry-case.js'
 
 export function annotationsAndDeletion(test: Define): void {
@@ -102,6 +102,24 @@ export function auditTrail(test: Define): void {
     const [entry] = await registry.audit({ key: k })
     expect(entry).toMatchObject({ actor: 'user:gc', action: 'gc', key: k, details: { removed: 3, bytes: 1024 } })
     expect(entry?.id).toEqual(expect.any(Number))
+  })
+
+  test('register writes extra audit entries in its own transaction: present exactly when it created the version', async ({ registry, expect, key }) => {
+    const k = key()
+    const audit = [{ action: 'compat-override', details: { reason: 'converted at load time' } }]
+    expect((await registry.register(makeRecord(k, '1.0.0'), { actor: 'user:o1', audit })).created).toBe(true)
+    // A no-op re-registration and a refused one write nothing.
+    expect((await registry.register(makeRecord(k, '1.0.0'), { actor: 'user:o2', audit })).created).toBe(false)
+    await rejection(expect, registry.register(makeRecord(k, '1.0.0', contentOf('other bytes')), { actor: 'user:o3', audit }), 'VERSION_CONFLICT')
+    // An entry posing as the registry's own action is refused before anything is written.
+    await rejection(expect, registry.register(makeRecord(k, '2.0.0'), { actor: 'user:o4', audit: [{ action: 'register' }] }), 'INVALID_INPUT')
+    expect(await registry.get(k, '2.0.0')).toBeNull()
+    const entries = await registry.audit({ key: k })
+    expect(entries.map((e) => [e.action, e.actor, e.version])).toEqual(
+      expect.arrayContaining([['compat-override', 'user:o1', '1.0.0'], ['register', 'user:o1', '1.0.0']]),
+    )
+    expect(entries).toHaveLength(2)
+    expect(entries.find((e) => e.action === 'compat-override')?.details).toEqual({ reason: 'converted at load time' })
   })
 
   test('audit filters by action and honours limit', async ({ registry, expect, key }) => {

@@ -6,6 +6,7 @@ import { accessControl, registerAndResolve, tags } from './registry-version-case
 import { queryAccess, queryFilters, querySelection, querySortAndPaging } from './registry-query-cases.js'
 import { annotationsAndDeletion, auditTrail, lineage, maintenance } from './registry-history-cases.js'
 import { contentLeases } from './registry-lease-cases.js'
+import { referenceDigests } from './registry-digest-cases.js'
 
 export interface RegistrySuiteOptions {
   /** First segment of every key the suite registers (default `suite`). */
@@ -48,4 +49,5 @@ export function registrySuite(it: TestAPI, create: () => Registry | Promise<Regi
   lineage(define)
   maintenance(define)
   contentLeases(define)
+  referenceDigests(define)
 }

@@ -7,6 +7,7 @@ import { chunksOf, delay, readAll } from './byte-streams.js'
 import { expectAborted, expectFailure } from './expect-failure.js'
 import { randomKey, temporaryFolder } from './fixtures.js'
 import { locationsUnder, objectsUnder, type StorageTest } from './storage-case.js'
+import { storageLinkCases } from './storage-link-cases.js'
 import { storageReadCases } from './storage-read-cases.js'
 
 export interface StorageSuiteOptions {
@@ -23,6 +24,8 @@ export interface StorageSuiteOptions {
   prefix?: string
   /** Size of the object that spans many chunks (default 5 MiB). */
   largeObjectBytes?: number
+  /** The backend offers `linkTo` (its objects are local files); the suite checks that it does, or that it does not. */
+  linkTo?: boolean
 }
 
 export const DEFAULT_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.freeze({
@@ -75,6 +78,10 @@ export function storageSuite(it: TestAPI, create: () => Storage | Promise<Storag
   if (capabilities.list) listCases(test)
   if (capabilities.delete) deleteCases(test)
   if (capabilities.atomicMove) moveCases(test)
+  test(options.linkTo ? 'offers linkTo, as declared' : 'offers no linkTo, as declared', async ({ storage }) => {
+    expect(typeof storage.linkTo).toBe(options.linkTo ? 'function' : 'undefined')
+  })
+  if (options.linkTo) storageLinkCases(test)
   refusedCapabilityCases(test, capabilities)
 }
 

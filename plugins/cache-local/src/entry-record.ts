@@ -1,7 +1,7 @@
-import type { Stats } from 'node:fs'
-import { chmod, readdir, readFile, stat } from 'node:fs/promises'
+import { chmodSync, type Stats, statSync } from 'node:fs'
+import { chmod, readdir, readFile, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { hashFile, isContentDigest, writeFileAtomic } from '@assets/core'
+import { hashFile, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
 import { isMissing } from './file-system.js'
 
 /** The sidecar of an entry; writing it is the commit point of set(). */
@@ -37,6 +37,7 @@ export type DataState = 'intact' | 'missing' | 'changed'
 export const RECORD_NAME = 'entry.json'
 
 const STAT_BATCH = 64
+const SEAL_CONCURRENCY = 16
 export const FULL_CHECK_FILES = 64
 
 /** The full file list of a large folder entry, beside its data: `<data>.files.json`. */
@@ -89,7 +90,8 @@ export async function writeRecord(folder: string, record: EntryRecord): Promise<
 /**
  * Makes the files of freshly moved data read-only (`mode`: 0o400, or 0o444 in a shared cache),
  * so that an accidental edit fails loudly, and records what get() later compares against. chmod changes ctime, not mtime, so the
- * recorded identity stays valid.
+ * recorded identity stays valid. A file entry's mtime is set one second into the past, so that
+ * the next write through it is seen whenever it happens.
  */
 export async function sealData(
   dataPath: string,
@@ -97,18 +99,35 @@ export async function sealData(
   mode: number,
 ): Promise<Pick<EntryRecord, 'size' | 'mtimeMs' | 'ino' | 'files' | 'fileCount'>> {
   if (kind === 'file') {
-    await chmod(dataPath, mode)
+    await chmod(dataPath, sealedMode(await stat(dataPath), mode))
+    // A past mtime of its own: any later write through the entry's path moves it (to now),
+    // even one within the same clock tick as the download that wrote the file.
+    const sealedAt = Math.floor(Date.now() / 1000) - 1
+    await utimes(dataPath, sealedAt, sealedAt)
     const info = await stat(dataPath)
     return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino }
   }
-  const files: RecordedFile[] = []
-  for await (const path of filesUnder(dataPath, '')) {
+  const paths: string[] = []
+  for await (const path of filesUnder(dataPath, '')) paths.push(path)
+  // Several at once: a folder of many files is bound by per-file latency, not bytes.
+  const files = await runPool(paths, SEAL_CONCURRENCY, async (path): Promise<RecordedFile> => {
     const full = join(dataPath, ...path.split('/'))
-    await chmod(full, mode)
-    const info = await stat(full)
-    files.push({ path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino })
-  }
+    // chmod changes neither size, mtime nor inode: the stat taken before it is the record's.
+    // Synchronous metadata calls: cheaper than a thread-pool hop each for many small files.
+    const info = statSync(full)
+    chmodSync(full, sealedMode(info, mode))
+    return { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino }
+  })
   return { size: files.reduce((sum, file) => sum + file.size, 0), ...(await recordFiles(dataPath, files)) }
+}
+
+/**
+ * The mode of a sealed file: `mode`, except that a hard link to a local storage's file (more
+ * than one name) also keeps the read bits it had, so that sealing it into a private cache never
+ * takes away what a shared store's readers need. Write bits are never kept.
+ */
+function sealedMode(info: Stats, mode: number): number {
+  return info.nlink > 1 ? mode | (info.mode & 0o444) : mode
 }
 
 /**

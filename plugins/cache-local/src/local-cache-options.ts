@@ -24,6 +24,13 @@ export const localCacheOptionsSchema = Type.Object(
           'false: the root is created 0700 and entry files are 0400, so no other OS user reads them. true: folders as the umask says and entry files 0444, for a cache a group shares.',
       }),
     ),
+    hardlinks: Type.Optional(
+      Type.Union([Type.Literal('protected'), Type.Literal('always'), Type.Literal('never')], {
+        default: 'protected',
+        description:
+          'Whether an entry may be a hard link to a local storage\'s file on the same filesystem (one copy of the bytes instead of two; reflinks are used wherever the filesystem has them, whatever this says). protected: only where the read-only mode stops a write through the entry (the process is not root); always: also as root, where a write through the path damages the stored file (get and verify then report it, they never return other bytes); never: always a copy.',
+      }),
+    ),
   },
   { description: 'Options of @assets/cache-local' },
 )

@@ -11,6 +11,7 @@ import {
   type CacheSetOptions,
   type CacheStats,
   InvalidInputError,
+  readOnlyModesHold,
 } from '@assets/core'
 import { CacheLayout } from './cache-layout.js'
 import { acquireFileLock, type FileLock } from './entry-lock.js'
@@ -43,6 +44,8 @@ export class LocalCache implements Cache {
   private rootReady = false
   /** Whether other OS users may read the entries (as the umask says) or only the owner. */
   readonly shared: boolean
+  /** See the `hardlinks` option: whether set() is handed hard links to a local storage's files. */
+  readonly acceptsHardlinks: boolean
 
   constructor(options: LocalCacheOptions) {
     if (typeof options?.path !== 'string' || options.path === '') {
@@ -52,6 +55,8 @@ export class LocalCache implements Cache {
     this.maxBytes = options.maxBytes
     this.staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS
     this.shared = options.shared === true
+    const hardlinks = options.hardlinks ?? 'protected'
+    this.acceptsHardlinks = hardlinks === 'always' || (hardlinks === 'protected' && readOnlyModesHold())
     this.layout = new CacheLayout(this.root)
     this.values = new ValueStore(this.layout, options.defaultTtl)
   }

@@ -32,6 +32,11 @@ export abstract class TieredCache implements Cache {
     this.local = local
   }
 
+  /** As the local tier, which holds every entry handed out. */
+  get acceptsHardlinks(): boolean {
+    return this.local.acceptsHardlinks
+  }
+
   async get(key: string): Promise<string | null> {
     const path = (await this.local.get(key)) ?? (isContentDigest(key) ? await this.fromShared(key) : null)
     if (path === null) {

@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import {
-  type Actor, BaseAssetManager, InvalidInputError, type ManagerParts, type PutOptions, type PutResult, stackOf, UnsupportedOperationError,
+  type Actor, BaseAssetManager, IntegrityError, InvalidInputError, type ManagerParts, type PutOptions, type PutResult, stackOf, UnsupportedOperationError,
 } from '@assets/core'
 import { parseDatasetSpec } from './core-specs.js'
 import { parseChecksum, verifyChecksum } from './dataset-checksum.js'
 import { MODALITIES, type PutDatasetOptions } from './dataset-options.js'
+import { assertUnchanged, sourceIdentity } from './source-identity.js'
 import { assertValidDataset, type DatasetReport, resolveSchema, type ValidateDatasetOptions, validateDataset } from './validate-dataset.js'
 
 export interface PutDatasetResult extends PutResult {
@@ -56,12 +57,17 @@ export class DatasetAssetManager extends BaseAssetManager {
     // Resolved once here so that the stored document is the checked one, not the caller's text.
     const declarative = schema === undefined ? undefined : typeof schema === 'string' && !schema.includes('\n') ? schema : resolveSchema(schema).schema
     put.onProgress?.({ phase: 'validate' })
+    // The file is read by validation, by the checksum check (when one is declared) and by the
+    // upload. Rather than one read, the put proves those reads saw the same bytes: the source's
+    // identity (size, times, inode of each file) is taken before validation and must be the
+    // same after the upload, before the version registers; a declared digest is also given to
+    // the upload, which refuses other bytes. Either failure is an IntegrityError, unregistered.
+    const type = (await stat(path).catch(() => undefined))?.isDirectory() ? 'folder' : 'file'
+    const links = { followLinks: put.followLinks }
+    const identity = await sourceIdentity(path, type, links).catch(() => undefined)
     const report = await validateDataset(path, { format, organism, schema: declarative, valueChecks, signal: put.signal })
     assertValidDataset(report)
-    if (declared) {
-      const type = (await stat(path)).isDirectory() ? 'folder' : 'file'
-      await verifyChecksum(path, type, declared, put.signal, { followLinks: put.followLinks })
-    }
+    if (declared) await verifyChecksum(path, type, declared, put.signal, links)
     const recorded = {
       ...(metadata ?? {}),
       modality,
@@ -77,6 +83,12 @@ export class DatasetAssetManager extends BaseAssetManager {
       provenance,
       specs: parsedSpec,
       declarativeSchema: declarative,
+      digest: declared,
+      beforeRegister: async (content) => {
+        await put.beforeRegister?.(content)
+        if (identity === undefined) throw new IntegrityError(`dataset ${path} could not be identified before validation; nothing was registered`)
+        await assertUnchanged(path, type, identity, links)
+      },
     })
     return { ...result, report }
   }

@@ -4,7 +4,8 @@ import type { DatasetFormat } from './detect-format.js'
 export const MODALITIES = ['rna', 'dna', 'protein', 'metabolite', 'clinical', 'environmental'] as const
 export type Modality = (typeof MODALITIES)[number]
 
-export interface PutDatasetOptions extends Omit<PutOptions, 'kind' | 'specs' | 'declarativeSchema'> {
+// `digest` is the core put's name for what a dataset declares as `checksum` (or in its spec).
+export interface PutDatasetOptions extends Omit<PutOptions, 'kind' | 'specs' | 'declarativeSchema' | 'digest'> {
   /** What was measured. */
   modality: Modality
   /** Name (homo_sapiens), enum (HUMAN) or NCBITaxon:<id>; recorded as its taxon id. */

@@ -1,7 +1,8 @@
+import { appendFileSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BaseAssetManager, hashFile, IntegrityError, InvalidInputError, ValidationError } from '@assets/core'
+import { BaseAssetManager, hashFile, IntegrityError, InvalidInputError, type PutProgress, ValidationError } from '@assets/core'
 import { createSqliteRegistry } from '@assets/registry-sqlite'
 import { createLocalStorage } from '@assets/storage-local'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
@@ -42,6 +43,19 @@ async function refusal(action: () => Promise<unknown>): Promise<unknown> {
     return error
   }
   throw new Error('expected the put to be refused')
+}
+
+/** Runs `change` once, when the put reports its upload phase (validation is done by then). */
+function atUpload(change: () => void): { onProgress: (p: PutProgress) => void; fired: () => boolean } {
+  let fired = false
+  return {
+    onProgress: (p) => {
+      if (p.phase !== 'upload' || fired) return
+      fired = true
+      change()
+    },
+    fired: () => fired,
+  }
 }
 
 describe('putDataset', () => {
@@ -112,6 +126,44 @@ describe('putDataset', () => {
     expect(IntegrityError.isInstance(error)).toBe(true)
     expect((error as Error).message).toContain('does not match')
     await expectNothingKept()
+  })
+
+  it('refuses a file changed between validation and upload with an IntegrityError, registering nothing', async () => {
+    const copy = join(dir, 'changing.h5ad')
+    await cp(fixture('dense.h5ad'), copy)
+    // Validation is over when the upload begins: the bytes uploaded are not the ones validated.
+    const change = atUpload(() => appendFileSync(copy, 'appended after validation'))
+    const error = await refusal(() => manager.putDataset('datasets/changing', copy, { modality: 'rna', onProgress: change.onProgress }))
+    expect(change.fired()).toBe(true)
+    expect(IntegrityError.isInstance(error)).toBe(true)
+    expect((error as Error).message).toContain('changed while it was being put')
+    expect((await manager.findAssets({ allVersions: true, includeDeleted: true })).items).toEqual([])
+    // Unchanged, the same file goes in.
+    await cp(fixture('dense.h5ad'), copy)
+    expect((await manager.putDataset('datasets/changing', copy, { modality: 'rna' })).digest).toBe((await hashFile(copy)).digest)
+  })
+
+  it('refuses a file rewritten in place with its size and modification time kept, and a zarr store that gained a file', async () => {
+    const copy = join(dir, 'rewritten.h5ad')
+    await cp(fixture('dense.h5ad'), copy)
+    const rewrite = () => {
+      const before = statSync(copy)
+      const bytes = readFileSync(copy)
+      bytes[bytes.length - 1] = (bytes[bytes.length - 1]! + 1) % 256
+      writeFileSync(copy, bytes)
+      utimesSync(copy, before.atime, before.mtime)
+    }
+    const inPlace = atUpload(rewrite)
+    const file = await refusal(() => manager.putDataset('datasets/rewritten', copy, { modality: 'rna', onProgress: inPlace.onProgress }))
+    expect(inPlace.fired()).toBe(true)
+    expect((file as Error).message).toContain('changed while it was being put')
+    const store = join(dir, 'growing.zarr')
+    await cp(fixture('anndata.zarr'), store, { recursive: true })
+    const add = atUpload(() => writeFileSync(join(store, 'uns', 'late.json'), '{}'))
+    const folder = await refusal(() => manager.putDataset('datasets/growing', store, { modality: 'rna', onProgress: add.onProgress }))
+    expect(add.fired()).toBe(true)
+    expect(IntegrityError.isInstance(folder)).toBe(true)
+    expect((await manager.findAssets({ allVersions: true, includeDeleted: true })).items).toEqual([])
   })
 
   it('refuses bad options before reading the file: modality, checksum form, organism', async () => {

@@ -140,7 +140,7 @@ describe('the built-in CELLxGENE 7.0 schema', () => {
 
   it('requires a mostly-zero dense X to be stored as csr, and raw counts to be integers', async () => {
     const report = await validateDataset(fixture('fractional.h5ad'), { schema: 'cellxgene-7.0', valueChecks: true })
-    expect(codes(report)).toContain('NOT_INTEGER X')
+    expect(codes(report)).toContain('RAW_NOT_POSITIVE_INTEGER X')
     const sparse = await validateDataset(fixture('mostly-zero-dense.h5ad'), { schema: 'cellxgene-7.0', valueChecks: true })
     expect(codes(sparse)).toContain('SHOULD_BE_SPARSE X')
   })

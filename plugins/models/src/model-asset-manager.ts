@@ -42,8 +42,6 @@ export interface ModelPutOptions extends PutOptions {
 interface PreparedModel {
   metadata: Record<string, unknown>
   options: PutOptions
-  overridden: DatasetCompatibility[]
-  reason?: string
 }
 
 export interface CompatibilityCheckOptions {
@@ -72,17 +70,13 @@ export class ModelAssetManager extends BaseAssetManager {
 
   override async put(key: string, localPath: string, metadata: Record<string, unknown> = {}, options: ModelPutOptions = {}): Promise<PutResult> {
     const prepared = await this.prepare(key, localPath, metadata, options)
-    const result = await super.put(key, localPath, prepared.metadata, prepared.options)
-    await this.auditOverride(key, result, prepared)
-    return result
+    return super.put(key, localPath, prepared.metadata, prepared.options)
   }
 
   /** As `put`, for weights registered by reference (`s3://…`): the same checks, before anything is read. */
   override async putReference(key: string, uri: string, metadata: Record<string, unknown> = {}, options: ModelPutOptions = {}): Promise<PutResult> {
     const prepared = await this.prepare(key, undefined, metadata, options)
-    const result = await super.putReference(key, uri, prepared.metadata, prepared.options)
-    await this.auditOverride(key, result, prepared)
-    return result
+    return super.putReference(key, uri, prepared.metadata, prepared.options)
   }
 
   /** Every check of a model put; throws before anything is stored. */
@@ -123,22 +117,13 @@ export class ModelAssetManager extends BaseAssetManager {
     // Kept with the version too, so the override is known even to whoever cannot read the audit trail.
     if (overridden.length > 0) described.compatibilityOverride = { reason, issues: overridden.flatMap(blocking).map((i) => i.code) }
     const { modality: _m, task: _t, machine: _c, requiredFiles: _f, override: _o, ...putOptions } = options
-    return { metadata: described, options: { ...putOptions, kind: 'model', specs: spec, relationships }, overridden, reason }
-  }
-
-  /** After the version is registered: the override goes into the audit trail (once, not on a no-op re-put). */
-  private async auditOverride(key: string, result: PutResult, prepared: PreparedModel): Promise<void> {
-    if (prepared.overridden.length === 0 || !result.created) return
-    await this.parts.registry.recordAudit({
-      actor: this.context().actor,
+    // The override is audited by the registration itself, in its transaction: the entry exists
+    // exactly when the version does (a no-op re-put or a failed registration writes none).
+    const audit = overridden.length === 0 ? putOptions.audit : [...(putOptions.audit ?? []), {
       action: COMPAT_OVERRIDE_ACTION,
-      key,
-      version: result.version,
-      details: {
-        reason: prepared.reason,
-        datasets: prepared.overridden.map((c) => ({ relation: c.relation, key: c.key, version: c.version, issues: blocking(c) })),
-      },
-    })
+      details: { reason, datasets: overridden.map((c) => ({ relation: c.relation, key: c.key, version: c.version, issues: blocking(c) })) },
+    }]
+    return { metadata: described, options: { ...putOptions, kind: 'model', specs: spec, relationships, audit } }
   }
 
   /**

@@ -81,6 +81,19 @@ describe('ModelAssetManager: relations to datasets need compatibility', () => {
     })
   })
 
+  it('audits an override exactly when the version registers: a refused registration or a no-op re-put writes none', async () => {
+    const overriding = { relationships: [{ relation: 'compatible_with', key: 'data/pbmc' }], override: { reason: 'converted at load time' } }
+    await stack.models.put('models/scvi', await stack.file('other.pt', 'other weights'), {}, { modality: 'ml', specs: modelSpec(), version: '1.0.0' })
+    // 1.0.0 holds other bytes: the registration is refused after every check passed.
+    expect((await rejection(put({ ...overriding, version: '1.0.0' }))).code).toBe('VERSION_CONFLICT')
+    expect(await stack.admin.audit({ action: COMPAT_OVERRIDE_ACTION })).toEqual([])
+    const result = await put({ ...overriding, version: '2.0.0' })
+    expect(result.created).toBe(true)
+    expect((await put({ ...overriding, version: '2.0.0' })).created).toBe(false)
+    const entries = await stack.admin.audit({ action: COMPAT_OVERRIDE_ACTION })
+    expect(entries.map((e) => `${e.key}@${e.version}`)).toEqual(['models/scvi@2.0.0'])
+  })
+
   it('needs a reason to override, and audits nothing when nothing was overridden', async () => {
     expect((await rejection(put({ relationships: [{ relation: 'compatible_with', key: 'data/pbmc' }], override: { reason: '  ' } }))).code).toBe('INVALID_INPUT')
     await put({ relationships: [{ relation: 'compatible_with', key: 'data/pbmc', version: '1.0.0' }], override: { reason: 'not needed' } })

@@ -8,6 +8,8 @@ import {
   buildMetadataConflict,
   checkLeaseArguments,
   type CompiledQuery,
+  type ContentDigest,
+  isContentDigest,
   compareVersions,
   encodeCursor,
   InvalidInputError,
@@ -15,6 +17,8 @@ import {
   type LineageEdge,
   type LineageOptions,
   type MutationContext,
+  type RegisterOptions,
+  registerAuditEntries,
   NotFoundError,
   normalizeAccessControl,
   normalizeVersion,
@@ -63,10 +67,11 @@ export class PostgresRegistry implements Registry {
     this.tables = this.db.tables
   }
 
-  async register(input: AssetRecord, options: MutationContext & { tags?: string[] }): Promise<RegisterResult> {
+  async register(input: AssetRecord, options: RegisterOptions): Promise<RegisterResult> {
     const record = normalizeRecord(input)
     const tags = [...new Set((options.tags ?? []).map(validateTag))]
     const actor = checkActor(options)
+    const extra = registerAuditEntries(options.audit)
     const t = this.tables
     return this.db.write('register', record.key, async (tx) => {
       // The primary key decides: a version that exists already is left as it is, and compared.
@@ -95,6 +100,7 @@ export class PostgresRegistry implements Registry {
       }
       await refreshLatest(tx, t, record.key)
       await appendAudit(tx, t, { actor, action: AUDIT_ACTIONS.register, key: record.key, version: record.version, details: { digest: record.digest, tags } })
+      for (const entry of extra) await appendAudit(tx, t, { actor, action: entry.action, key: record.key, version: record.version, details: entry.details })
       return { created: true, record: rowToRecord(inserted) }
     })
   }
@@ -263,6 +269,26 @@ export class PostgresRegistry implements Registry {
         walkLineage(tx, this.tables, { key, version: exact }, options.direction, options.depth, options.scope),
       ),
     )
+  }
+
+  async recordContentDigest(key: string, version: string, digest: ContentDigest, context: MutationContext): Promise<AssetRecord> {
+    validateKey(key)
+    const exact = normalizeVersion(version)
+    if (!isContentDigest(digest)) throw new InvalidInputError(`digest must be sha256:<64 lowercase hex>, got ${JSON.stringify(digest)}`)
+    const actor = checkActor(context)
+    const t = this.tables
+    return this.db.write('recordContentDigest', key, async (tx) => {
+      // Conditional: only a pin is replaced, so the first writer wins and a recorded digest never changes.
+      const changed = await run(
+        tx,
+        `UPDATE ${t.versions} SET digest = $1 WHERE key = $2 AND version = $3 AND type = 'file' AND digest LIKE 'pin:%' RETURNING version`,
+        [digest, key, exact],
+      )
+      const row = await this.row(tx, key, exact)
+      if (!row) throw new NotFoundError(`cannot record the digest of ${key}@${exact}: that version is not registered`)
+      if (changed.length > 0) await appendAudit(tx, t, { actor, action: AUDIT_ACTIONS.recordDigest, key, version: exact, details: { digest } })
+      return rowToRecord(row)
+    })
   }
 
   async recordAudit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {

@@ -9,6 +9,8 @@ import {
   checkLeaseArguments,
   BackendUnavailableError,
   type CompiledQuery,
+  type ContentDigest,
+  isContentDigest,
   compareVersions,
   encodeCursor,
   InvalidInputError,
@@ -16,6 +18,8 @@ import {
   type LineageEdge,
   type LineageOptions,
   type MutationContext,
+  type RegisterOptions,
+  registerAuditEntries,
   NotFoundError,
   normalizeAccessControl,
   normalizeVersion,
@@ -67,10 +71,11 @@ export class SqliteRegistry implements Registry {
 
   constructor(private readonly options: SqliteRegistryOptions) {}
 
-  async register(input: AssetRecord, options: MutationContext & { tags?: string[] }): Promise<RegisterResult> {
+  async register(input: AssetRecord, options: RegisterOptions): Promise<RegisterResult> {
     const record = normalizeRecord(input)
     const tags = [...new Set((options.tags ?? []).map(validateTag))]
     const actor = checkActor(options)
+    const extra = registerAuditEntries(options.audit)
     return this.write('register', (db) => {
       const existing = this.row(db, record.key, record.version)
       if (existing) {
@@ -88,6 +93,7 @@ export class SqliteRegistry implements Registry {
       for (const tag of tags) upsertTag(db, record.key, tag, record.version)
       refreshLatest(db, record.key)
       appendAudit(db, { actor, action: AUDIT_ACTIONS.register, key: record.key, version: record.version, details: { digest: record.digest, tags } })
+      for (const entry of extra) appendAudit(db, { actor, action: entry.action, key: record.key, version: record.version, details: entry.details })
       return { created: true, record: rowToRecord(this.row(db, record.key, record.version)!) }
     })
   }
@@ -229,6 +235,23 @@ export class SqliteRegistry implements Registry {
     return this.read('lineage', (db) =>
       db.transaction(() => walkLineage(db, { key, version: exact }, options.direction, options.depth, options.scope)).deferred(),
     )
+  }
+
+  async recordContentDigest(key: string, version: string, digest: ContentDigest, context: MutationContext): Promise<AssetRecord> {
+    validateKey(key)
+    const exact = normalizeVersion(version)
+    if (!isContentDigest(digest)) throw new InvalidInputError(`digest must be sha256:<64 lowercase hex>, got ${JSON.stringify(digest)}`)
+    const actor = checkActor(context)
+    return this.write('recordContentDigest', (db) => {
+      // Conditional: only a pin is replaced, so the first writer wins and a recorded digest never changes.
+      const changed = db
+        .prepare("UPDATE versions SET digest = ? WHERE key = ? AND version = ? AND type = 'file' AND digest LIKE 'pin:%'")
+        .run(digest, key, exact).changes
+      const row = this.row(db, key, exact)
+      if (!row) throw new NotFoundError(`cannot record the digest of ${key}@${exact}: that version is not registered`)
+      if (changed > 0) appendAudit(db, { actor, action: AUDIT_ACTIONS.recordDigest, key, version: exact, details: { digest } })
+      return rowToRecord(row)
+    })
   }
 
   async recordAudit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {

@@ -30,7 +30,16 @@ export const httpStorageOptionsSchema = Type.Object(
     ),
     readOnly: Type.Optional(Type.Boolean({ default: false, description: 'The server only serves GET/HEAD: no upload, delete or move.' })),
     list: Type.Optional(Type.Boolean({ description: 'The server answers WebDAV PROPFIND (default: true unless readOnly).' })),
-    connections: Type.Optional(Type.Integer({ minimum: 1, default: 8, description: 'Keep-alive connections per origin.' })),
+    connections: Type.Optional(Type.Integer({ minimum: 1, default: 8, description: 'Keep-alive connections per origin (at least rangeConcurrency are opened).' })),
+    rangeSize: Type.Optional(
+      Type.Integer({ minimum: 1 << 20, maximum: 1 << 30, default: 8 << 20, description: 'Bytes per ranged GET of a download larger than one range.' }),
+    ),
+    rangeConcurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'Ranged GETs in flight per download (1: one stream, as curl).' }),
+    ),
+    journalDir: Type.Optional(
+      Type.String({ minLength: 1, description: 'Folder of the range journals a crashed download resumes from; default <cacheDir>/http-journals.' }),
+    ),
     connectTimeoutMs: Milliseconds('Time allowed to open a connection (TLS included).', 10_000),
     readTimeoutMs: Milliseconds('Longest wait for response headers or between two body chunks.', 60_000),
     retries: Type.Optional(Type.Integer({ minimum: 0, default: 4, description: 'Retries of a failed request (transient errors and 408/429/5xx only).' })),

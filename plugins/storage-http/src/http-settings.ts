@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { checkEndpoint, type ConfigProblem, ConfigInvalidError, type Logger } from '@assets/core'
 import type { HttpStorageOptions } from './http-options.js'
 
@@ -13,6 +15,9 @@ export interface HttpSettings {
   readOnly: boolean
   list: boolean
   connections: number
+  rangeSize: number
+  rangeConcurrency: number
+  journalDir: string
   connectTimeoutMs: number
   readTimeoutMs: number
   retries: number
@@ -24,6 +29,8 @@ export interface HttpSettings {
 export interface HttpStorageContext {
   allowInsecureStorage?: boolean
   logger?: Logger
+  /** The cache folder: range journals go under it unless journalDir is set. */
+  cacheDir?: string
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -67,7 +74,11 @@ export function resolveSettings(options: HttpStorageOptions, context: HttpStorag
     caFile: options.caFile,
     readOnly,
     list: options.list ?? !readOnly,
-    connections: options.connections ?? 8,
+    // A download's parallel ranges each need a connection of their own.
+    connections: Math.max(options.connections ?? 8, options.rangeConcurrency ?? 8),
+    rangeSize: options.rangeSize ?? 8 << 20,
+    rangeConcurrency: options.rangeConcurrency ?? 8,
+    journalDir: options.journalDir ?? join(context.cacheDir ?? join(tmpdir(), 'assets-cache'), 'http-journals'),
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     readTimeoutMs: options.readTimeoutMs ?? 60_000,
     retries: options.retries ?? 4,

@@ -11,12 +11,12 @@ import {
   type UploadOptions,
   type UploadResult,
 } from '@assets/core'
-import { statusError } from './http-failure.js'
 import type { HttpStorageOptions } from './http-options.js'
 import { type HttpSettings, type HttpStorageContext, resolveSettings } from './http-settings.js'
 import { HttpTransport } from './http-transport.js'
 import { describeRequest, objectUrl } from './object-url.js'
-import { header, readObjectRange } from './range-reader.js'
+import { headObject } from './object-head.js'
+import { readObjectRange } from './range-reader.js'
 import { downloadObject, type HttpDownloadOptions } from './resumable-download.js'
 import { listObjects } from './webdav-listing.js'
 import { deleteObject, moveObject, uploadObject } from './webdav-upload.js'
@@ -61,7 +61,7 @@ export class HttpStorage implements Storage {
 
   async download(location: string, destPath: string, options: HttpDownloadOptions = {}): Promise<DownloadResult> {
     const url = objectUrl(this.#settings.base, location)
-    return await downloadObject(this.#transport, this.#settings, { url, location, stat: () => this.stat(location) }, destPath, options)
+    return await downloadObject(this.#transport, this.#settings, { url, location }, destPath, options)
   }
 
   open(location: string, options: OpenOptions = {}): AsyncIterable<Uint8Array> {
@@ -70,19 +70,14 @@ export class HttpStorage implements Storage {
 
   async stat(location: string): Promise<StorageObjectInfo | null> {
     const url = objectUrl(this.#settings.base, location)
-    const response = await this.#transport.sendRetrying(() => ({ method: 'HEAD', url, followRedirects: true }))
-    await response.body.dump()
-    if (response.status === 404 || response.status === 410 || isFolderRedirect(url, response.url)) return null
-    if (response.status !== 200) throw statusError(response.status, describeRequest('HEAD', url))
-    const length = header(response, 'content-length')
-    if (length === undefined || !/^\d+$/.test(length)) {
+    const head = await headObject(this.#transport, url)
+    if (head === null) return null
+    if (head.size === undefined) {
       throw new BackendUnavailableError('http', `${describeRequest('HEAD', url)}: the server did not report the object's size`)
     }
-    const info: StorageObjectInfo = { location, size: Number(length) }
-    const etag = header(response, 'etag')
-    if (etag !== undefined) info.etag = etag
-    const modified = header(response, 'last-modified')
-    if (modified !== undefined && !Number.isNaN(Date.parse(modified))) info.lastModified = new Date(modified)
+    const info: StorageObjectInfo = { location, size: head.size }
+    if (head.etag !== undefined) info.etag = head.etag
+    if (head.lastModified !== undefined) info.lastModified = head.lastModified
     return info
   }
 
@@ -129,11 +124,6 @@ export class HttpStorage implements Storage {
       throw new UnsupportedOperationError(`http: ${action} refused: the server at ${this.#settings.base.origin} is declared read-only (readOnly option)`)
     }
   }
-}
-
-/** A server redirects `a/b` to `a/b/` when it is a folder: there is no object at the location. */
-export function isFolderRedirect(asked: URL, answered: URL): boolean {
-  return answered.origin === asked.origin && answered.pathname === `${asked.pathname}/`
 }
 
 function checkOffset(location: string, name: 'start' | 'end', value: number | undefined): number | undefined {

@@ -11,6 +11,20 @@ export interface RangeRead {
   signal?: AbortSignal
   /** Told the object's whole size when the first answer arrives. */
   onTotal?: (total: number) => void
+  /** Told what the first answer says of the object: its size, its validator, whether ranges work. */
+  onAnswer?: (answer: RangeAnswer) => void
+  /**
+   * The version the bytes must be of (a strong ETag or Last-Modified from a HEAD): sent as
+   * If-Range from the first request on, so that parallel ranges cannot mix two versions.
+   */
+  validator?: string
+}
+
+export interface RangeAnswer {
+  total?: number
+  validator?: string
+  /** The server answers byte ranges (a 206, or `Accept-Ranges: bytes`). */
+  ranges: boolean
 }
 
 export interface ReaderSettings {
@@ -27,7 +41,7 @@ export interface ReaderSettings {
  */
 export async function* readObjectRange(transport: HttpTransport, settings: ReaderSettings, url: URL, what: string, read: RangeRead): AsyncGenerator<Buffer> {
   let offset = read.start
-  let validator: string | undefined
+  let validator = read.validator
   let first = true
   let stalled = 0
   for (;;) {
@@ -48,12 +62,13 @@ export async function* readObjectRange(transport: HttpTransport, settings: Reade
       // Nothing at or after `start`: an empty read, as slicing past the end of an array is.
       const total = /\/(\d+)$/.exec(header(response, 'content-range') ?? '')?.[1]
       if (total !== undefined) read.onTotal?.(Number(total))
+      read.onAnswer?.({ total: total === undefined ? undefined : Number(total), validator: current, ranges: true })
       return
     }
     // A retry mid-read must be of the same version: without a validator from the first answer,
     // or with another one now (a server or proxy that ignored If-Range), the bytes would be
     // spliced from two versions.
-    if (!first && (validator === undefined || current !== validator)) {
+    if ((!first || read.validator !== undefined) && (validator === undefined || current !== validator)) {
       await response.body.dump()
       throw new IntegrityError(
         validator === undefined
@@ -68,18 +83,25 @@ export async function* readObjectRange(transport: HttpTransport, settings: Reade
         await response.body.dump()
         throw new BackendUnavailableError('http', `${what}: the server answered a byte range other than the one asked for`)
       }
-      if (first) read.onTotal?.(answered.total)
+      if (first) {
+        read.onTotal?.(answered.total)
+        read.onAnswer?.({ total: answered.total, validator: current, ranges: true })
+      }
     } else if (response.status === 200) {
       // The whole object although a range was asked: the server has no ranges (a new version
       // was refused above), so the bytes already read are skipped.
       skip = offset
       const length = header(response, 'content-length')
       if (first && length !== undefined) read.onTotal?.(Number(length))
+      if (first) {
+        const total = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined
+        read.onAnswer?.({ total, validator: current, ranges: /\bbytes\b/i.test(header(response, 'accept-ranges') ?? '') })
+      }
     } else {
       await response.body.dump()
       throw statusError(response.status, what)
     }
-    if (first) validator = current
+    if (first) validator ??= current
     first = false
     let wanted = read.end === undefined ? Number.POSITIVE_INFINITY : read.end - offset
     let progressed = false

@@ -1,35 +1,20 @@
-import { createHash, type Hash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { type FileHandle, mkdir, open, stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import {
-  assertDigest,
-  type ContentDigest,
-  type DownloadOptions,
-  type DownloadResult,
-  IntegrityError,
-  NotFoundError,
-  type StorageObjectInfo,
-  toContentDigest,
-} from '@assets/core'
-import { BatchedFileWriter } from './batched-file-writer.js'
-import { OffThreadHash } from './off-thread-hash.js'
+import { stat } from 'node:fs/promises'
+import { assertDigest, type ContentDigest, type DownloadOptions, type DownloadResult, NotFoundError, rangedDownload } from '@assets/core'
 import type { HttpTransport } from './http-transport.js'
+import { headObject } from './object-head.js'
 import { describeRequest } from './object-url.js'
-import { type ReaderSettings, readObjectRange } from './range-reader.js'
-
-const BATCH_BYTES = 4 << 20
+import { type RangeAnswer, type ReaderSettings, readObjectRange } from './range-reader.js'
 
 export interface HttpDownloadOptions extends DownloadOptions {
   /**
    * The digest the whole file must have: checked once the last byte is written (IntegrityError
-   * on a mismatch). On a resumed download the part already on disk is hashed first.
+   * on a mismatch). On a resumed download the part already on disk is hashed too.
    */
   digest?: ContentDigest
   /**
-   * Objects of at least this many bytes are hashed on a worker thread while the main thread
-   * receives and writes. Off by default (`Infinity`): a worker pays only where a core is free
-   * (on the 2-core machine of BENCHMARKS.md it was slower); try 64 MiB on a larger machine.
+   * A download that comes as one stream (a small object, or a server without ranges) of at
+   * least this many bytes is hashed on a worker thread. Off by default (`Infinity`): a worker
+   * pays only where a core is free. Downloads in parallel ranges always hash on a worker.
    */
   hashOffThreadBytes?: number
   /**
@@ -40,107 +25,145 @@ export interface HttpDownloadOptions extends DownloadOptions {
   fsync?: boolean
 }
 
+export interface DownloadSettings extends ReaderSettings {
+  /** Bytes per ranged GET, and GETs in flight, for objects larger than one range. */
+  rangeSize: number
+  rangeConcurrency: number
+  /** Where range journals are kept (what a crashed download resumes from). */
+  journalDir: string
+}
+
 export interface DownloadTarget {
   url: URL
   location: string
-  stat: () => Promise<StorageObjectInfo | null>
+}
+
+/** The first answer of a fresh download, read only by the range that starts where it does. */
+interface FirstAnswer {
+  chunks: AsyncIterator<Buffer>
+  next: IteratorResult<Buffer>
+  stop: AbortController
+  used: boolean
 }
 
 /**
- * Writes the object to `destPath`, hashing every byte as it arrives. A resumed download asks
- * only for the missing tail; a partial file as long as the object or longer starts over.
+ * Writes the object to `destPath` with core's ranged download. A fresh download sends one plain
+ * GET, as curl does; its answer says the size, the validator (strong ETag, else Last-Modified)
+ * and whether the server takes ranges. An object larger than one range then comes as parallel
+ * ranged GETs pinned to the validator with If-Range, journalled, written at their offsets and
+ * hashed on a worker thread, the first answer serving the first range; a smaller one, or one
+ * from a server without ranges or validator, comes whole from that first answer. A resumed
+ * download starts with a HEAD and asks only for what the file lacks.
  */
 export async function downloadObject(
   transport: HttpTransport,
-  settings: ReaderSettings,
+  settings: DownloadSettings,
   target: DownloadTarget,
   destPath: string,
   options: HttpDownloadOptions = {},
 ): Promise<DownloadResult> {
   options.signal?.throwIfAborted()
   const what = describeRequest('GET', target.url)
-  const offset = options.resume ? await resumeOffset(target, destPath) : 0
-  // Without an expected digest, a resumed file is not reread: the caller verifies it whole.
-  const hash = offset === 0 || options.digest !== undefined ? createHash('sha256') : undefined
-  let total: number | undefined
-  const chunks = readObjectRange(transport, settings, target.url, what, {
-    start: offset,
-    signal: options.signal,
-    onTotal: (size) => {
-      total = size
-    },
-  })[Symbol.asyncIterator]()
-  // The first answer comes before the file is touched: a missing object leaves the destination alone.
-  let next = await chunks.next()
-  let file: FileHandle
-  try {
-    if (hash !== undefined && offset > 0) await hashPrefix(hash, destPath, offset, options.signal)
-    await mkdir(dirname(destPath), { recursive: true })
-    file = await open(destPath, offset > 0 ? 'a' : 'w')
-  } catch (error) {
-    await chunks.return(undefined).catch(() => {})
-    throw error
+  // What the server says comes before the file is touched: a missing object leaves it alone.
+  const partial = options.resume === true ? await fileSize(destPath) : 0
+  let head: RangeAnswer
+  let first: FirstAnswer | undefined
+  if (partial > 0) {
+    const found = await headObject(transport, target.url)
+    if (found === null) throw new NotFoundError(`http: no object at ${what}`)
+    head = { total: found.size, validator: found.validator, ranges: found.ranges }
+  } else {
+    const opened = await firstAnswer(transport, settings, target.url, what, options.signal)
+    first = opened
+    head = opened.answer
   }
-  const offThread =
-    hash !== undefined && offset === 0 && total !== undefined && total >= (options.hashOffThreadBytes ?? Number.POSITIVE_INFINITY)
-      ? new OffThreadHash(BATCH_BYTES + (1 << 20))
-      : undefined
-  const writer = new BatchedFileWriter(file, {
-    batchBytes: BATCH_BYTES,
-    handoff: offThread && { buffer: (bytes) => offThread.buffer(bytes), written: (buffer, length) => offThread.update(buffer, length) },
-  })
-  let moved = 0
-  let failure: unknown
-  try {
-    while (next.done !== true) {
-      if (offThread === undefined) hash?.update(next.value)
-      moved += next.value.length
-      await writer.write(next.value)
-      options.onProgress?.({ bytes: moved, total: total === undefined ? undefined : total - offset })
-      next = await chunks.next()
+  const { validator, ranges } = head
+  const read = (start: number, end: number | undefined, signal: AbortSignal): AsyncIterable<Buffer> => {
+    if (first !== undefined && !first.used && start === 0) {
+      first.used = true
+      // A range that ends where the object does reads the answer to its end, so that its
+      // connection goes back to the pool; any other stops early and drops it.
+      return fromFirst(first, end === head.total ? undefined : end, signal)
     }
-  } catch (error) {
-    failure = error
+    // Without ranges, a read from the start asks for the whole object (a 200), as curl does.
+    return readObjectRange(transport, settings, target.url, what, { start, end: ranges || start > 0 ? end : undefined, signal, validator })
   }
-  await chunks.return(undefined).catch(() => {})
-  // What arrived before a failure is still written, so that a resumed download starts after it;
-  // the first failure stays the error reported.
   try {
-    await writer.flush()
-    if (failure === undefined && (options.fsync ?? false)) await file.sync()
-  } catch (error) {
-    failure ??= error
+    const result = await rangedDownload(
+      { name: what, size: head.total, version: validator, ranges },
+      read,
+      destPath,
+      {
+        rangeSize: settings.rangeSize,
+        concurrency: settings.rangeConcurrency,
+        journalDir: settings.journalDir,
+        fsync: options.fsync ?? false,
+        workerHashBytes: options.hashOffThreadBytes,
+        label: 'http',
+      },
+      options,
+    )
+    if (options.digest !== undefined) assertDigest(`http: download of ${target.location}`, result, { digest: options.digest })
+    return { size: result.size, digest: result.digest }
   } finally {
-    await file.close()
+    if (first !== undefined && !first.used) {
+      first.stop.abort()
+      await first.chunks.return?.(undefined).catch(() => {})
+    }
   }
-  if (failure !== undefined) {
-    await offThread?.close()
-    throw failure
-  }
-  const size = offset + moved
-  const digest = offThread !== undefined ? await offThread.digest() : hash === undefined ? undefined : toContentDigest(hash)
-  if (total !== undefined && size !== total) {
-    throw new IntegrityError(`http: download of ${target.location}: the server announced ${total} bytes but sent ${size}`)
-  }
-  if (options.digest !== undefined && digest !== undefined) {
-    assertDigest(`http: download of ${target.location}`, { digest, size }, { digest: options.digest })
-  }
-  return digest === undefined ? { size } : { size, digest }
 }
 
-/** Where a resumed download continues: the partial file's size while it is shorter than the object. */
-async function resumeOffset(target: DownloadTarget, destPath: string): Promise<number> {
-  const existing = await stat(destPath).then(
+async function firstAnswer(
+  transport: HttpTransport,
+  settings: DownloadSettings,
+  url: URL,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<FirstAnswer & { answer: RangeAnswer }> {
+  const stop = new AbortController()
+  const forward = () => stop.abort(signal?.reason)
+  signal?.addEventListener('abort', forward, { once: true })
+  let answer: RangeAnswer = { ranges: false }
+  const chunks = readObjectRange(transport, settings, url, what, {
+    start: 0,
+    signal: stop.signal,
+    onAnswer: (given) => {
+      answer = given
+    },
+  })[Symbol.asyncIterator]()
+  try {
+    const next = await chunks.next()
+    return { chunks, next, stop, used: false, answer }
+  } catch (error) {
+    signal?.throwIfAborted()
+    throw error
+  } finally {
+    signal?.removeEventListener('abort', forward)
+  }
+}
+
+/** The first answer's bytes up to `end`; the rest of its body is dropped with its connection. */
+async function* fromFirst(first: FirstAnswer, end: number | undefined, signal: AbortSignal): AsyncGenerator<Buffer> {
+  const stop = () => first.stop.abort(signal.reason)
+  signal.addEventListener('abort', stop, { once: true })
+  let position = 0
+  try {
+    for (let next = first.next; next.done !== true; next = await first.chunks.next()) {
+      const chunk = end !== undefined && position + next.value.length > end ? next.value.subarray(0, end - position) : next.value
+      position += chunk.length
+      yield chunk
+      if (end !== undefined && position >= end) return
+    }
+  } finally {
+    signal.removeEventListener('abort', stop)
+    if (end !== undefined && position >= end) first.stop.abort()
+    await first.chunks.return?.(undefined).catch(() => {})
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  return stat(path).then(
     (s) => (s.isFile() ? s.size : 0),
     () => 0,
   )
-  if (existing === 0) return 0
-  const info = await target.stat()
-  if (info === null) throw new NotFoundError(`http: no object at ${describeRequest('GET', target.url)}`)
-  return existing <= info.size ? existing : 0
-}
-
-async function hashPrefix(hash: Hash, path: string, length: number, signal: AbortSignal | undefined): Promise<void> {
-  const stream = createReadStream(path, { start: 0, end: length - 1, highWaterMark: 4 << 20, signal })
-  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk)
 }

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises'
-import type { ContentDigest, TransferProgress } from '@assets/core'
+import { type ContentDigest, rangedDownload, type TransferProgress } from '@assets/core'
+import { CdnConnections } from './cdn-range.js'
 import { checkAgainstHub, digestsFor, hashPrefix, partialSize, writeBody } from './file-transfer.js'
 import { toAssetError } from './hub-errors.js'
 import { hubRead } from './hub-request.js'
@@ -21,6 +22,13 @@ export interface HubFileDownloadOptions {
   onProgress?: (progress: TransferProgress) => void
 }
 
+export interface HubRangeSettings {
+  rangeSize: number
+  concurrency: number
+  /** Where range journals are kept (what a crashed download resumes from). */
+  journalDir: string
+}
+
 export interface HubFileDownload {
   size: number
   digest: ContentDigest
@@ -36,15 +44,21 @@ export interface HubFileDownload {
  */
 export async function downloadHubFile(target: HubTarget, path: string, destPath: string, options: HubFileDownloadOptions): Promise<HubFileDownload> {
   const scope = { what: `download of ${path}`, revision: options.revision }
+  // LFS files larger than one range are fetched from the CDN in parallel ranges (core's
+  // rangedDownload, as hf_transfer does); smaller files and regular files come as one stream.
+  const { ranges } = target
+  // A large LFS file stops at the hub's redirect: its CDN URL is then read in parallel ranges.
+  const followLfs = (lfs: { size?: number }) => lfs.size === undefined || lfs.size <= ranges.rangeSize
   const resolve = (start: number): Promise<ResolvedFile> =>
     hubRead(
       target,
       scope,
-      () => requestResolve(target, options.revision, path, { range: start > 0 ? { start } : undefined, signal: options.signal }),
+      () => requestResolve(target, options.revision, path, { range: start > 0 ? { start } : undefined, signal: options.signal, followLfs }),
       options.signal,
     )
   let offset = options.resume ? await partialSize(destPath) : 0
   let resolved = await resolve(offset)
+  if (resolved.cdnUrl !== undefined) return rangedHubFile(target, path, destPath, resolved, resolved.cdnUrl, ranges, options)
   // 416: the partial file is as long as the object or longer, so it is not a prefix of it.
   // 200 to a ranged request: the server ignored the range. Both start over.
   if (resolved.response.status === 416 || (offset > 0 && resolved.response.status === 200)) {
@@ -76,4 +90,44 @@ export async function downloadHubFile(target: HubTarget, path: string, destPath:
     }
   }
   return { size: result.size, digest: result.digest, resumedFrom: offset, commit: resolved.commit }
+}
+
+/** An LFS file in parallel ranges from the CDN, journalled, hashed on a worker, checked against the hub's sha256. */
+async function rangedHubFile(
+  target: HubTarget,
+  path: string,
+  destPath: string,
+  resolved: ResolvedFile,
+  cdnUrl: URL,
+  ranges: HubRangeSettings,
+  options: HubFileDownloadOptions,
+): Promise<HubFileDownload> {
+  const scope = { what: `download of ${path}`, revision: options.revision }
+  const sha256 = options.expected?.sha256 ?? resolved.etag
+  const size = options.expected?.size ?? resolved.totalSize
+  let result: Awaited<ReturnType<typeof rangedDownload>>
+  const cdn = new CdnConnections(cdnUrl, ranges.concurrency)
+  try {
+    result = await rangedDownload(
+      // The CDN URL is presigned and changes; the object is named by where it is in the hub.
+      { name: `${target.id}/${path} at ${options.revision}`, size, version: sha256, ranges: true },
+      (start, end, signal) => cdn.read(start, end, signal),
+      destPath,
+      { rangeSize: ranges.rangeSize, concurrency: ranges.concurrency, journalDir: ranges.journalDir, fsync: true, label: 'huggingface' },
+      { resume: options.resume, signal: options.signal, onProgress: options.onProgress },
+    )
+  } catch (error) {
+    throw toAssetError(target, scope, error)
+  } finally {
+    cdn.close()
+  }
+  if (options.verify === 'always' || result.fresh) {
+    try {
+      checkAgainstHub(`huggingface: download of ${path} from ${target.id} at ${options.revision}`, { sha256, size }, result)
+    } catch (error) {
+      await rm(destPath, { force: true })
+      throw error
+    }
+  }
+  return { size: result.size, digest: result.digest, resumedFrom: result.size - result.fetched, commit: resolved.commit }
 }

@@ -30,6 +30,15 @@ export const huggingFaceStorageOptionsSchema = Type.Object(
       }),
     ),
     readOnly: Type.Optional(Type.Boolean({ description: 'Never write, even with a token and a branch (default false).' })),
+    rangeSize: Type.Optional(
+      Type.Integer({ minimum: 1 << 20, maximum: 1 << 30, description: 'Bytes per ranged GET of an LFS file larger than one range (default 8 MiB).' }),
+    ),
+    rangeConcurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 64, description: 'Ranged GETs in flight per LFS file, as hf_transfer (default 8).' }),
+    ),
+    journalDir: Type.Optional(
+      Type.String({ minLength: 1, description: 'Folder of the range journals a crashed download resumes from (default <cacheDir>/hf-journals).' }),
+    ),
   },
   { description: 'Options of @assets/storage-huggingface' },
 )
@@ -39,3 +48,5 @@ export type HuggingFaceStorageOptions = Static<typeof huggingFaceStorageOptionsS
 export type RepoType = 'model' | 'dataset' | 'space'
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co'
+export const DEFAULT_RANGE_SIZE = 8 << 20
+export const DEFAULT_RANGE_CONCURRENCY = 8

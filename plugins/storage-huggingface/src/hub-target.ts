@@ -1,5 +1,8 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { checkEndpoint, ConfigInvalidError } from '@assets/core'
-import { DEFAULT_ENDPOINT, type HuggingFaceStorageOptions, type RepoType } from './hf-options.js'
+import type { HubRangeSettings } from './file-download.js'
+import { DEFAULT_ENDPOINT, DEFAULT_RANGE_CONCURRENCY, DEFAULT_RANGE_SIZE, type HuggingFaceStorageOptions, type RepoType } from './hf-options.js'
 
 /** Where a storage points: one repository on one hub, read at one revision. Never printed whole: it holds the token. */
 export interface HubTarget {
@@ -9,6 +12,8 @@ export interface HubTarget {
   hubUrl: string
   token?: string
   revision: string
+  /** How large LFS files are fetched from the CDN: in parallel ranges. */
+  ranges: HubRangeSettings
 }
 
 export interface HubContext {
@@ -16,6 +21,8 @@ export interface HubContext {
   allowInsecureStorage?: boolean
   /** Where HF_ENDPOINT is read from when `endpoint` is not set. */
   env?: Record<string, string | undefined>
+  /** The cache folder: range journals go under it unless journalDir is set. */
+  cacheDir?: string
 }
 
 const REPO_ID = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/
@@ -41,7 +48,12 @@ export function hubTarget(options: HuggingFaceStorageOptions, context: HubContex
   if (problems.length > 0) throw new ConfigInvalidError(problems)
   const endpoint = options.endpoint ?? context.env?.HF_ENDPOINT ?? DEFAULT_ENDPOINT
   const url = checkEndpoint('huggingface', 'endpoint', endpoint, context.allowInsecureStorage === true)
-  return { type, id: options.repo, hubUrl: url.href.replace(/\/+$/, ''), token, revision }
+  const ranges = {
+    rangeSize: options.rangeSize ?? DEFAULT_RANGE_SIZE,
+    concurrency: options.rangeConcurrency ?? DEFAULT_RANGE_CONCURRENCY,
+    journalDir: options.journalDir ?? join(context.cacheDir ?? join(tmpdir(), 'assets-cache'), 'hf-journals'),
+  }
+  return { type, id: options.repo, hubUrl: url.href.replace(/\/+$/, ''), token, revision, ranges }
 }
 
 /** `model acme/weights at revision main`: how messages name what was touched. */

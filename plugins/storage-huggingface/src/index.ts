@@ -22,5 +22,5 @@ export default definePlugin({
   name: 'huggingface',
   specificationVersion: SPECIFICATION_VERSION,
   options: huggingFaceStorageOptionsSchema,
-  create: (options, context) => createHuggingFaceStorage(options, { allowInsecureStorage: context.allowInsecureStorage, env: context.env }),
+  create: (options, context) => createHuggingFaceStorage(options, { allowInsecureStorage: context.allowInsecureStorage, env: context.env, cacheDir: context.cacheDir }),
 })

@@ -12,6 +12,11 @@ export interface ResolvedFile {
   /** The hub's digest of the file: sha256 hex for LFS files (X-Linked-ETag), the git blob id otherwise. */
   etag?: string
   lfs: boolean
+  /**
+   * Set when `followLfs` declined to follow the hub's redirect to the CDN: the URL the file's
+   * bytes are at (presigned, content-addressed). `response` is then the redirect, body drained.
+   */
+  cdnUrl?: URL
 }
 
 export interface ResolveOptions {
@@ -19,6 +24,11 @@ export interface ResolveOptions {
   /** First byte (inclusive) and last byte (inclusive) of an HTTP Range. */
   range?: { start: number; last?: number }
   signal?: AbortSignal
+  /**
+   * Told of the hub's redirect of an LFS file to the CDN (its size, from X-Linked-Size) before
+   * it is followed; false stops there, so that the caller fetches the CDN itself (in ranges).
+   */
+  followLfs?: (lfs: { size?: number }) => boolean
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -51,6 +61,9 @@ export async function requestResolve(target: HubTarget, revision: string, path: 
       const next = new URL(location, url)
       // A hub on https never sends the bytes on over plain http (a CDN misconfigured or tampered with).
       if (url.protocol === 'https:' && next.protocol !== 'https:') throw new Error(`the hub redirected ${url.origin} to ${next.origin}, which is not https`)
+      if (linkedEtag !== undefined && options.followLfs?.({ size: sizeOf(linkedSize) }) === false) {
+        return { response, totalSize: sizeOf(linkedSize), commit, etag: unquote(linkedEtag), lfs: true, cdnUrl: next }
+      }
       url = next
       continue
     }
@@ -73,6 +86,10 @@ function totalSizeOf(response: Response, linkedSize: string | undefined): number
   const length = response.headers.get('Content-Length')
   const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity'
   return response.status === 200 && length !== null && !encoded ? Number(length) : undefined
+}
+
+function sizeOf(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined
 }
 
 function unquote(etag: string | undefined): string | undefined {

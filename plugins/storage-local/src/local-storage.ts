@@ -1,26 +1,33 @@
-import { type FileHandle, mkdir, open, rm, stat, unlink } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import {
   assertDigest,
-  commitFile,
+  type ContentDigest,
   copyHashing,
   type DownloadOptions,
   type DownloadResult,
   IntegrityError,
   InvalidInputError,
+  type LinkKind,
+  type LinkOptions,
   NotFoundError,
   type OpenOptions,
   type Storage,
   type StorageCapabilities,
   type StorageObjectInfo,
+  fsyncDirectory,
+  syncFileSystem,
   temporaryPathFor,
   type UploadOptions,
   type UploadResult,
 } from '@assets/core'
 import { errnoCode, wrapFileSystemError } from './file-system-error.js'
+import { linkObject } from './link-object.js'
 import type { LocalStorageOptions } from './local-options.js'
 import { locationPath, prefixFolder } from './location-path.js'
 import { walkFiles } from './walk-files.js'
+import { readAllSync, readIfSmall, SMALL_FILE_BYTES, writeSmall } from './whole-file.js'
 
 export const LOCAL_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.freeze({
   write: true,
@@ -51,6 +58,8 @@ export class LocalStorage implements Storage {
   /** Whether other OS users may read what it holds (as the umask says) or only its owner. */
   readonly shared: boolean
   #rootReady: Promise<void> | undefined
+  /** Folders this instance has made or found (see ensureFolder). */
+  readonly #folders = new Set<string>()
 
   constructor(options: LocalStorageOptions) {
     if (typeof options?.path !== 'string' || options.path === '') {
@@ -63,27 +72,74 @@ export class LocalStorage implements Storage {
   async upload(location: string, source: string | AsyncIterable<Uint8Array>, options: UploadOptions = {}): Promise<UploadResult> {
     const path = locationPath(this.root, location)
     options.signal?.throwIfAborted()
-    const total = typeof source === 'string' ? await sourceFileSize(source) : options.size
-    const temporary = temporaryPathFor(path)
-    let written: Awaited<ReturnType<typeof copyHashing>>
+    const small = typeof source === 'string' ? readSource(source) : await collectIfSmall(source, options.size)
+    const total = small !== undefined ? small.size : options.size
+    // An unpublished object (a staging name) is written where it goes: no one reads it meanwhile.
+    const inPlace = options.unpublished === true && small?.bytes !== undefined
+    const temporary = inPlace ? path : temporaryPathFor(path)
+    // Deferred: the caller syncs the filesystem once for many objects (see sync()).
+    const durable = options.deferSync !== true
+    let written: { digest: ContentDigest; size: number }
     try {
       await this.createRoot()
       const mode = this.shared ? undefined : PRIVATE_FILE_MODE
-      written = await copyHashing(source, temporary, { signal: options.signal, onProgress: options.onProgress, total, mode })
-      checkWritten(location, written, options)
-      await commitFile(temporary, path)
+      const bytes = small?.bytes
+      if (bytes !== undefined) {
+        written = this.inFolder(dirname(path), () => {
+          const whole = writeSmall(temporary, bytes, { mode, sync: durable, exclusive: true })
+          checkWritten(location, whole, options)
+          if (!inPlace) renameSync(temporary, path)
+          return whole
+        })
+        options.onProgress?.({ bytes: written.size, total })
+      } else {
+        written = await copyHashing(source, temporary, { signal: options.signal, onProgress: options.onProgress, total, mode, sync: durable })
+        checkWritten(location, written, options)
+        this.inFolder(dirname(path), () => renameSync(temporary, path))
+      }
+      if (durable) await fsyncDirectory(dirname(path))
     } catch (error) {
       // The original failure is the one worth reporting; a leftover temporary file is listed, so gc removes it.
       await rm(temporary, { force: true }).catch(() => {})
       throw wrapFileSystemError(`upload to ${location}`, error)
     }
-    const info = await stat(path).catch(() => undefined)
+    const info = durable ? await stat(path).catch(() => undefined) : undefined
     return { location, size: written.size, digest: written.digest, lastModified: info?.mtime }
+  }
+
+  /** One syncfs of the store's filesystem: every deferred upload and move so far is durable after it. */
+  async sync(): Promise<void> {
+    try {
+      await syncFileSystem(this.root)
+    } catch (error) {
+      throw wrapFileSystemError('sync', error)
+    }
   }
 
   async download(location: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
     const path = locationPath(this.root, location)
     options.signal?.throwIfAborted()
+    const small = options.resume ? undefined : readSmallObject(path, location)
+    if (small !== undefined) {
+      try {
+        // A new file (exclusive): a write through an existing name could reach another file (a
+        // link), so one there is removed first, and a missing folder is made, each only when met.
+        const write = () => writeSmall(destPath, small, { sync: options.deferSync !== true, exclusive: true })
+        let written: ReturnType<typeof write>
+        try {
+          written = write()
+        } catch (error) {
+          if (errnoCode(error) === 'EEXIST') unlinkIfPresent(destPath)
+          else if (errnoCode(error) === 'ENOENT') mkdirSync(dirname(destPath), { recursive: true })
+          else throw error
+          written = write()
+        }
+        options.onProgress?.({ bytes: written.size, total: written.size })
+        return written
+      } catch (error) {
+        throw wrapFileSystemError(`download of ${location}`, error)
+      }
+    }
     const handle = await openObject(path, location)
     try {
       const { size } = await handle.stat()
@@ -96,6 +152,7 @@ export class LocalStorage implements Storage {
         signal: options.signal,
         onProgress: options.onProgress,
         total: size - offset,
+        sync: options.deferSync !== true,
       })
       // A resumed file was only partly hashed here, so its digest is the caller's to compute.
       return offset > 0 ? { size: offset + written.size } : { size: written.size, digest: written.digest }
@@ -113,30 +170,44 @@ export class LocalStorage implements Storage {
   async stat(location: string): Promise<StorageObjectInfo | null> {
     const path = locationPath(this.root, location)
     try {
-      const info = await stat(path)
-      return info.isFile() ? { location, size: info.size, lastModified: info.mtime } : null
+      // Synchronous: a metadata call, cheaper than a thread-pool hop (see whole-file.ts).
+      // No exception for a missing object (most blobs of a new folder): building one costs more than the stat.
+      const info = statSync(path, { throwIfNoEntry: false })
+      return info?.isFile() ? { location, size: info.size, lastModified: info.mtime } : null
     } catch (error) {
       if (isMissing(error)) return null
       throw wrapFileSystemError(`stat of ${location}`, error)
     }
   }
 
-  async move(from: string, to: string): Promise<void> {
+  async move(from: string, to: string, options: { deferSync?: boolean } = {}): Promise<void> {
     const source = locationPath(this.root, from)
     const destination = locationPath(this.root, to)
-    if ((await this.stat(from)) === null) throw new NotFoundError(`local: cannot move ${from}: no such object`)
+    // A rename of a folder would move every object in it: only a file is an object. A deferred
+    // move is a folder put's own temporary file, just written: its check is the rename's ENOENT.
+    if (options.deferSync !== true && (await this.stat(from)) === null) throw new NotFoundError(`local: cannot move ${from}: no such object`)
     try {
-      await commitFile(source, destination)
+      this.inFolder(dirname(destination), () => renameSync(source, destination))
+      if (options.deferSync !== true) await fsyncDirectory(dirname(destination))
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') throw new NotFoundError(`local: cannot move ${from}: no such object`, { cause: error })
       throw wrapFileSystemError(`move of ${from} to ${to}`, error)
     }
   }
 
+  /**
+   * The object's bytes at `destPath` without a copy: a reflink where the filesystem clones,
+   * else (when `options.hardlink`) a hard link to the object made read-only; null on another
+   * filesystem, or for a file of another user.
+   */
+  linkTo(location: string, destPath: string, options: LinkOptions): Promise<LinkKind | null> {
+    return linkObject(locationPath(this.root, location), location, destPath, options)
+  }
+
   async delete(location: string): Promise<void> {
     const path = locationPath(this.root, location)
     try {
-      await unlink(path)
+      unlinkSync(path)
     } catch (error) {
       // A folder at the location holds other objects; it is not an object, so there is nothing to delete.
       if (isMissing(error) || errnoCode(error) === 'EISDIR') return
@@ -158,6 +229,25 @@ export class LocalStorage implements Storage {
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * Runs `write` (which creates files in `folder`) with the folder made once per process: a
+   * folder of many files would otherwise pay a mkdir for each. The store never removes folders
+   * (delete unlinks files only); one removed by hand shows as ENOENT, and is made again.
+   */
+  private inFolder<T>(folder: string, write: () => T): T {
+    if (!this.#folders.has(folder)) {
+      mkdirSync(folder, { recursive: true })
+      this.#folders.add(folder)
+    }
+    try {
+      return write()
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error
+      mkdirSync(folder, { recursive: true })
+      return write()
+    }
+  }
 
   /**
    * Makes the root (and any missing folder above it) owner-only before the first object goes
@@ -183,6 +273,12 @@ export class LocalStorage implements Storage {
       throw new InvalidInputError(`local: open ${location}: start (${start}) is after end (${requestedEnd})`)
     }
     options.signal?.throwIfAborted()
+    const small = readSmallObject(path, location)
+    if (small !== undefined) {
+      const end = Math.min(requestedEnd ?? small.length, small.length)
+      if (start < end) yield small.subarray(start, end)
+      return
+    }
     const handle = await openObject(path, location)
     let streaming = false
     try {
@@ -221,14 +317,58 @@ function checkWritten(location: string, written: { digest: string; size: number 
   }
 }
 
-async function sourceFileSize(source: string): Promise<number> {
+function unlinkIfPresent(path: string): void {
   try {
-    const info = await stat(source)
-    if (info.isFile()) return info.size
+    unlinkSync(path)
   } catch (error) {
-    if (!isMissing(error)) throw wrapFileSystemError(`stat of upload source ${source}`, error)
+    if (!isMissing(error)) throw error
   }
-  throw new InvalidInputError(`local: upload source ${source} is not a readable file`)
+}
+
+/** A stream's bytes when its announced size is small (see whole-file.ts): written in one piece. */
+async function collectIfSmall(source: AsyncIterable<Uint8Array>, size: number | undefined): Promise<{ bytes: Buffer; size: number } | undefined> {
+  if (size === undefined || size > SMALL_FILE_BYTES) return undefined
+  const chunks: Uint8Array[] = []
+  let received = 0
+  for await (const chunk of source) {
+    received += chunk.length
+    // More than announced: refused before it can fill memory (checkWritten would refuse it too).
+    if (received > size) throw new IntegrityError(`local: upload: expected ${size} bytes, got more`)
+    chunks.push(chunk)
+  }
+  const bytes = chunks.length === 1 ? Buffer.from((chunks[0] as Uint8Array).buffer, (chunks[0] as Uint8Array).byteOffset, (chunks[0] as Uint8Array).byteLength) : Buffer.concat(chunks)
+  return { bytes, size: bytes.length }
+}
+
+/** An upload source's bytes when small (see whole-file.ts), else its size; a source that is not a readable file is refused. */
+function readSource(source: string): { bytes?: Buffer; size: number } {
+  let read: { bytes?: Buffer; size: number } | null
+  try {
+    read = readIfSmall(source)
+  } catch (error) {
+    if (!isMissing(error) && errnoCode(error) !== 'EISDIR') throw wrapFileSystemError(`read of upload source ${source}`, error)
+    read = null
+  }
+  if (read === null) throw new InvalidInputError(`local: upload source ${source} is not a readable file`)
+  return read
+}
+
+/** A small object's bytes, read with synchronous calls; undefined for a larger one. NotFoundError when absent. */
+function readSmallObject(path: string, location: string): Buffer | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (error) {
+    if (isMissing(error)) throw new NotFoundError(`local: no object at ${location}`, { cause: error })
+    throw wrapFileSystemError(`open of ${location}`, error)
+  }
+  try {
+    const info = fstatSync(fd)
+    if (!info.isFile()) throw new NotFoundError(`local: no object at ${location} (it is a folder)`)
+    return info.size <= SMALL_FILE_BYTES ? readAllSync(fd, info.size) : undefined
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** Opens the file behind a location for reading; a folder or nothing there is NotFoundError. */

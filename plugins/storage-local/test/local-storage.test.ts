@@ -15,5 +15,5 @@ storageSuite(
     roots.push(root)
     return createLocalStorage({ path: root })
   },
-  { capabilities: { atomicMove: true } },
+  { capabilities: { atomicMove: true }, linkTo: true },
 )

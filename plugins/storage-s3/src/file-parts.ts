@@ -13,13 +13,17 @@ export class FileParts {
   private readonly free: Buffer[] = []
   private allocated = 0
   private wake: (() => void) | null = null
+  /** A file smaller than a part gets a buffer of its size: a folder's many small files do not each allocate a whole part. */
+  private readonly bufferSize: number
 
   constructor(
     private readonly path: string,
     private readonly size: number,
     private readonly partSize: number,
     private readonly buffers: number,
-  ) {}
+  ) {
+    this.bufferSize = Math.max(1, Math.min(partSize, size))
+  }
 
   async *read(hash: Hash, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const file = await open(this.path, 'r')
@@ -43,7 +47,7 @@ export class FileParts {
 
   /** Gives a part's buffer back once the part is sent (or skipped). */
   release(part: Buffer): void {
-    this.free.push(Buffer.from(part.buffer, part.byteOffset, this.partSize))
+    this.free.push(Buffer.from(part.buffer, part.byteOffset, this.bufferSize))
     const wake = this.wake
     this.wake = null
     wake?.()
@@ -55,7 +59,7 @@ export class FileParts {
       if (buffer) return buffer
       if (this.allocated < this.buffers) {
         this.allocated++
-        return Buffer.allocUnsafeSlow(this.partSize)
+        return Buffer.allocUnsafeSlow(this.bufferSize)
       }
       await new Promise<void>((resolve) => {
         this.wake = resolve

@@ -14,6 +14,8 @@ import { type JournalIdentity, type JournalPart, JournalWriter, journalPath, rea
 /** Object metadata key holding the sha256 of what we wrote, so later reads can check it. */
 export const DIGEST_METADATA = 'sha256'
 
+const SMALL_FILE_BYTES = 1 << 20
+
 export interface UploadedObject {
   size: number
   digest: ContentDigest
@@ -51,7 +53,8 @@ function checkExpected(target: S3Target, actual: { digest: ContentDigest; size: 
  * local file is still hashed, so a wrong caller-given digest cannot skip an upload.
  */
 async function alreadyStored(ctx: S3Context, target: S3Target, file: SourceFile | undefined, options: UploadOptions): Promise<UploadedObject | null> {
-  if (file === undefined || options.digest === undefined) return null
+  // Below a MiB a PUT costs about what the HEAD that could save it does (a folder's small files).
+  if (file === undefined || options.digest === undefined || file.size < SMALL_FILE_BYTES) return null
   const head = await ctx
     .retrying(() => ctx.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }), { abortSignal: options.signal }), options.signal)
     .catch((error: unknown) => {

@@ -3,7 +3,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { checkEndpoint, ConfigInvalidError } from '@assets/core'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
-import { DEFAULT_CONCURRENCY, DEFAULT_RANGE_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT_MS, type S3StorageEnvironment, type S3StorageOptions } from './s3-options.js'
+import { DEFAULT_CONCURRENCY, DEFAULT_FOLDER_CONCURRENCY, DEFAULT_RANGE_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT_MS, type S3StorageEnvironment, type S3StorageOptions } from './s3-options.js'
 
 /** The endpoint as a URL (http(s)://host:port), after the insecure-transport check. */
 export function resolveEndpoint(options: S3StorageOptions, env: S3StorageEnvironment): URL | undefined {
@@ -35,7 +35,14 @@ function credentialsOf(options: S3StorageOptions): S3ClientConfig['credentials']
 export function createS3Client(options: S3StorageOptions, env: S3StorageEnvironment): S3Client {
   const endpoint = resolveEndpoint(options, env)
   const credentials = credentialsOf(options)
-  const sockets = Math.max(options.concurrency ?? DEFAULT_CONCURRENCY, options.rangeConcurrency ?? DEFAULT_RANGE_CONCURRENCY, 4) * 2
+  // Keep-alive sockets for every request a transfer or a folder's objects keep in flight, with room to spare.
+  const inFlight = Math.max(
+    options.concurrency ?? DEFAULT_CONCURRENCY,
+    options.rangeConcurrency ?? DEFAULT_RANGE_CONCURRENCY,
+    options.folderConcurrency ?? DEFAULT_FOLDER_CONCURRENCY,
+    4,
+  )
+  const sockets = inFlight * 2
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const checksum = options.checksum === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'
   const config: S3ClientConfig = {
@@ -55,6 +62,8 @@ export function createS3Client(options: S3StorageOptions, env: S3StorageEnvironm
   }
   if (endpoint) config.endpoint = endpoint.origin + endpoint.pathname.replace(/\/+$/, '')
   if (options.endpoint === undefined && options.useSsl === false) config.tls = false
+  // A public bucket read by reference may live in any region; the SDK then asks again there.
+  if (options.followRegionRedirects) config.followRegionRedirects = true
   if (options.anonymous) {
     // Public buckets: send requests unsigned, and never look for credentials.
     config.credentials = { accessKeyId: '', secretAccessKey: '' }

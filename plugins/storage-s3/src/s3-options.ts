@@ -18,6 +18,9 @@ export const s3StorageOptionsSchema = Type.Object(
     sessionToken: Type.Optional(Type.String({ minLength: 1, description: 'AWS_SESSION_TOKEN for temporary credentials.' })),
     forcePathStyle: Type.Optional(Type.Boolean({ description: 'Path-style URLs (endpoint/bucket/key); default true with a custom endpoint.' })),
     anonymous: Type.Optional(Type.Boolean({ description: 'Unsigned requests, for public buckets; default false.' })),
+    followRegionRedirects: Type.Optional(
+      Type.Boolean({ description: "On AWS, follow a 301 to the bucket's own region (x-amz-bucket-region), for buckets of unknown region; default false." }),
+    ),
     partSize: Type.Optional(
       Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3, description: 'Bytes per multipart upload part; default 8 MiB.' }),
     ),
@@ -27,6 +30,9 @@ export const s3StorageOptionsSchema = Type.Object(
     ),
     rangeConcurrency: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 64, description: 'Ranged GETs in flight per download (streamed to the file, not held); default 8.' }),
+    ),
+    folderConcurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 256, description: "Objects of a folder moved at once by core's folder put and get (small objects: a request each); default 32." }),
     ),
     requestTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 100, description: 'A request whose connection is idle this long is dropped and retried; default 60000.' }),
@@ -65,5 +71,6 @@ export const DEFAULT_PART_SIZE = 8 * 1024 * 1024
 export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_RANGE_SIZE = 16 * 1024 * 1024
 export const DEFAULT_RANGE_CONCURRENCY = 8
+export const DEFAULT_FOLDER_CONCURRENCY = 32
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_ATTEMPTS = 5

@@ -18,7 +18,7 @@ import {
 import { abortStaleUploads, type StaleUpload } from './stale-uploads.js'
 import { describeExternalObject } from './external-reference.js'
 import { DIGEST_METADATA, uploadObject } from './object-upload.js'
-import { downloadObject } from './ranged-download.js'
+import { downloadFresh, downloadObject } from './ranged-download.js'
 import { readWindow } from './ranged-read.js'
 import { createS3Client } from './s3-client.js'
 import { S3Context, type TransferStats } from './s3-context.js'
@@ -26,6 +26,7 @@ import { isNotFound, toAssetError } from './s3-errors.js'
 import { describeTarget, isExternalUri, locationOfKey, normalizePrefix, resolveTarget, type S3Target } from './s3-location.js'
 import {
   DEFAULT_CONCURRENCY,
+  DEFAULT_FOLDER_CONCURRENCY,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PART_SIZE,
   DEFAULT_RANGE_CONCURRENCY,
@@ -43,6 +44,7 @@ export const S3_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.fre
   resumableUpload: true,
   presign: false,
   atomicMove: false,
+  folderConcurrency: DEFAULT_FOLDER_CONCURRENCY,
 })
 
 function rethrow(error: unknown, what: string): never {
@@ -66,7 +68,7 @@ function checkRange(options: OpenOptions): { start: number; end?: number } {
  */
 export class S3Storage implements Storage {
   readonly name = 's3'
-  readonly capabilities: StorageCapabilities = S3_STORAGE_CAPABILITIES
+  readonly capabilities: StorageCapabilities
   readonly bucket: string
   readonly prefix: string
   private readonly ctx: S3Context
@@ -81,6 +83,8 @@ export class S3Storage implements Storage {
     this.prefix = normalizePrefix(options.prefix)
     this.checksums = options.checksum !== 'when_required'
     this.referenceBuckets = new Set(options.referenceBuckets ?? [this.bucket])
+    this.capabilities =
+      options.folderConcurrency === undefined ? S3_STORAGE_CAPABILITIES : Object.freeze({ ...S3_STORAGE_CAPABILITIES, folderConcurrency: options.folderConcurrency })
     const logger = env.logger ?? { warn: () => {} }
     this.ctx = new S3Context(createS3Client(options, env), {
       bucket: this.bucket,
@@ -123,6 +127,9 @@ export class S3Storage implements Storage {
     options.signal?.throwIfAborted()
     const target = this.target(location)
     try {
+      // A resume needs the journal's view first; a fresh download learns what a HEAD says from its first GET.
+      const fresh = options.resume === true ? null : await downloadFresh(this.ctx, target, destPath, options)
+      if (fresh !== null) return fresh
       const head = await this.head(target, options.signal)
       if (!head) throw new NotFoundError(`s3: ${describeTarget(target)} does not exist`)
       return await downloadObject(this.ctx, target, head, destPath, options)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { SnapshotFile } from './snapshot-file.js'
+import { SnapshotFile } from '@assets/core'
 
 export interface JournalPart {
   partNumber: number

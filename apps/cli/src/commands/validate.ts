@@ -1,5 +1,6 @@
+import { stat } from 'node:fs/promises'
 import { InvalidInputError } from '@assets/core'
-import { BUILTIN_SCHEMAS, DATASET_FORMATS, type DatasetFormat, type DatasetReport, validateDataset } from '@assets/datasets'
+import { BUILTIN_SCHEMAS, computeDigest, DATASET_FORMATS, type DatasetFormat, type DatasetReport, parseChecksum, validateDataset } from '@assets/datasets'
 import { flagOption, stringOption, UsageError } from '../args.js'
 import type { CommandContext } from '../context.js'
 import { readDataFile } from '../data-file.js'
@@ -20,9 +21,10 @@ export async function validate(ctx: CommandContext): Promise<number> {
   try {
     const schema = schemaOption === undefined || schemaOption in BUILTIN_SCHEMAS ? schemaOption : await readDataFile(schemaOption, 'schema')
     const specPath = stringOption(v, 'spec')
+    let declared: string | undefined
     if (specPath !== undefined) {
       const { parseSpec } = await import('@assets/core')
-      parseSpec('dataset', await readDataFile(specPath, 'spec'), { source: specPath })
+      declared = (parseSpec('dataset', await readDataFile(specPath, 'spec'), { source: specPath }) as { checksum?: string }).checksum
     }
     report = await validateDataset(path, {
       format: format as DatasetFormat | undefined,
@@ -31,6 +33,7 @@ export async function validate(ctx: CommandContext): Promise<number> {
       valueChecks: flagOption(v, 'values'),
       signal: ctx.interrupt.signal(),
     })
+    if (declared !== undefined) await checkDeclaredChecksum(report, declared, ctx.interrupt.signal())
   } catch (error) {
     // A schema, spec or option that cannot be used is a usage problem, not an invalid dataset.
     if (InvalidInputError.isInstance(error) || (error as { code?: string }).code === 'VALIDATION_FAILED') {
@@ -40,6 +43,24 @@ export async function validate(ctx: CommandContext): Promise<number> {
   }
   ctx.out.result(report, () => describe(report))
   return report.valid ? 0 : 1
+}
+
+/**
+ * The spec's checksum is checked as putDataset checks it (a file's sha256, a folder's manifest
+ * digest): a mismatch makes the report invalid, so that what validates is what a put accepts.
+ */
+async function checkDeclaredChecksum(report: DatasetReport, declaredText: string, signal: AbortSignal): Promise<void> {
+  const declared = parseChecksum(declaredText)
+  const type = (await stat(report.path)).isDirectory() ? 'folder' : 'file'
+  const actual = await computeDigest(report.path, type, signal)
+  if (actual === declared) return
+  report.errors.push({
+    severity: 'error',
+    code: 'CHECKSUM_MISMATCH',
+    path: '',
+    message: `the spec declares checksum ${declared}, but the ${type === 'folder' ? "folder's manifest digest" : "file's sha256"} is ${actual}: the ${type} is not the one the spec describes`,
+  })
+  report.valid = false
 }
 
 function describe(report: DatasetReport): string {

@@ -29,6 +29,14 @@ export interface CacheLock {
  */
 export interface Cache {
   readonly name: string
+  /**
+   * Optional: set() may be given a hard link to another store's file (a local storage's blob on
+   * the same filesystem), so that the entry costs no second copy of the bytes. A cache says so
+   * only when it keeps such a file read-only (never adding write bits to it), reports an entry
+   * whose size, mtime or inode changed as a miss, and the read-only modes do stop a write
+   * through the entry's path (the process is not root), or its user chose links anyway.
+   */
+  readonly acceptsHardlinks?: boolean
   /** Path of a complete entry (file or folder), or null. A damaged entry is dropped and reported as a miss. */
   get(key: string): Promise<string | null>
   /** Moves the file or folder at `path` into the cache (same filesystem: a rename) and returns the entry's path. */

@@ -2,6 +2,7 @@ import type { Principal } from '../acl.js'
 import type { AccessControl } from '../acl.js'
 import type { Annotation, AssetRecord, AuditEntry } from '../asset-record.js'
 import type { CompiledQuery, QueryPage } from '../query.js'
+import type { ContentDigest } from '../digest.js'
 
 /** Who did it, as recorded in the audit trail: `user:<name>`. */
 export interface MutationContext {
@@ -12,6 +13,21 @@ export interface MutationContext {
 export interface ReadScope {
   principals: Principal[]
   superuser: boolean
+}
+
+/** An audit entry that `register` writes for the version it registers (key, version and actor are the registration's). */
+export interface RegisterAuditEntry {
+  action: string
+  details?: Record<string, unknown>
+}
+
+export interface RegisterOptions extends MutationContext {
+  tags?: string[]
+  /**
+   * More audit entries about this registration (a compatibility override …), written in the
+   * same transaction as the version: present if and only if this call created the version.
+   */
+  audit?: RegisterAuditEntry[]
 }
 
 export interface RegisterResult {
@@ -44,6 +60,7 @@ export const AUDIT_ACTIONS = {
   annotate: 'annotate',
   softDelete: 'soft-delete',
   purge: 'purge',
+  recordDigest: 'record-digest',
 } as const
 
 export interface AuditFilter {
@@ -59,7 +76,7 @@ export interface AuditFilter {
  */
 export interface Registry {
   readonly name: string
-  register(record: AssetRecord, options: MutationContext & { tags?: string[] }): Promise<RegisterResult>
+  register(record: AssetRecord, options: RegisterOptions): Promise<RegisterResult>
   /** A version, deleted or not; null when never registered. */
   get(key: string, version: string): Promise<AssetRecord | null>
   /** A version, `latest` or a tag → the exact version (not deleted); null when nothing matches. */
@@ -78,6 +95,14 @@ export interface Registry {
   listAnnotations(key: string, version?: string): Promise<Annotation[]>
   softDelete(key: string, version: string, context: MutationContext): Promise<void>
   lineage(key: string, version: string, options: LineageOptions): Promise<LineageEdge[]>
+  /**
+   * Records the content digest of a version registered by reference whose digest is still a
+   * PinDigest (its bytes had not been read): first writer wins, in one conditional update, and
+   * audited. Returns the version as it is afterwards, so a caller whose digest differs from the
+   * one recorded (by it or by someone before) can tell. NotFoundError when not registered;
+   * a version that holds a content digest already is returned unchanged.
+   */
+  recordContentDigest(key: string, version: string, digest: ContentDigest, context: MutationContext): Promise<AssetRecord>
   /** Appends to the audit trail (for mutations that do not touch the catalogue, such as gc). */
   recordAudit(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void>
   audit(filter?: AuditFilter): Promise<AuditEntry[]>

@@ -13,6 +13,12 @@ export interface StorageCapabilities {
   presign: boolean
   /** `move` is a cheap, atomic rename on this backend (a local folder), not a copy. */
   atomicMove: boolean
+  /**
+   * Optional hint: how many of a folder's objects this backend moves well at once. A network
+   * store pays a round trip per small object, so it gains from dozens in flight (S3: 32); core's
+   * folder put and get use it instead of their default where given.
+   */
+  folderConcurrency?: number
 }
 
 export interface StorageObjectInfo {
@@ -35,6 +41,19 @@ export interface UploadOptions {
   digest?: ContentDigest
   signal?: AbortSignal
   onProgress?: (progress: TransferProgress) => void
+  /**
+   * The object need not be durable when the call returns, only complete and atomic for readers:
+   * the caller calls `sync()` before relying on it (a folder's many files, made durable in one
+   * pass rather than one fsync each). Ignored by a backend without `sync`, whose uploads are
+   * durable on return.
+   */
+  deferSync?: boolean
+  /**
+   * No one reads `location` until the caller moves it away (a put's staging name): the backend
+   * may write it in place rather than beside it and renaming. A failure or a kill may then
+   * leave a partial object there, which gc removes once it is old.
+   */
+  unpublished?: boolean
 }
 
 export interface UploadResult extends StorageObjectInfo {
@@ -52,6 +71,8 @@ export interface DownloadOptions {
   resume?: boolean
   signal?: AbortSignal
   onProgress?: (progress: TransferProgress) => void
+  /** `destPath` need not be fsynced: the caller makes it durable (see `syncFileSystem`). */
+  deferSync?: boolean
 }
 
 export interface DownloadResult {
@@ -59,6 +80,19 @@ export interface DownloadResult {
   /** Present when the backend hashed every byte of `destPath` while writing it. */
   digest?: ContentDigest
 }
+
+/** What `linkTo` may make when the filesystem has no reflinks. */
+export interface LinkOptions {
+  /**
+   * Whether a hard link is acceptable: the object's own inode under a second name, which
+   * `linkTo` first makes read-only. Only a caller that keeps the file read-only and notices a
+   * change to it (a cache that says `acceptsHardlinks`) should allow one.
+   */
+  hardlink: boolean
+}
+
+/** How `linkTo` placed the bytes: a copy-on-write clone, or the object's own inode. */
+export type LinkKind = 'reflink' | 'hardlink'
 
 export interface OpenOptions {
   /** First byte, inclusive (default 0). */
@@ -84,7 +118,12 @@ export interface Storage {
   /** `null` when there is no object at `location`. */
   stat(location: string): Promise<StorageObjectInfo | null>
   /** Atomic rename, required when `capabilities.atomicMove`; replaces an existing object. */
-  move?(from: string, to: string): Promise<void>
+  move?(from: string, to: string, options?: { deferSync?: boolean }): Promise<void>
+  /**
+   * Optional: makes every object written or moved with `deferSync` by this instance durable
+   * (a backend whose writes are durable on return has none).
+   */
+  sync?(): Promise<void>
   /** Deleting a missing object is not an error. */
   delete(location: string): Promise<void>
   list(prefix: string): AsyncIterable<StorageObjectInfo>
@@ -94,6 +133,17 @@ export interface Storage {
    * is what to pass to this backend later; `etag`/`versionId` let a reader notice a change.
    */
   describeExternal?(uri: string, options?: { signal?: AbortSignal }): Promise<ExternalObject>
+  /**
+   * Optional, for a backend whose objects are files on this machine: places the object's bytes
+   * at the local `destPath` (replacing a file there) without copying them. A reflink where the
+   * filesystem makes one (XFS, btrfs, APFS: a copy-on-write clone, so a later write to either
+   * side stays on that side); else, when `options.hardlink` allows it, a hard link to the
+   * object's own file, whose write permission bits are removed first, so that both names stay
+   * read-only. `null` when neither can be made (another filesystem, an object owned by another
+   * user): the caller downloads instead. NotFoundError when there is no object. The bytes are
+   * not checked here: the caller verifies them as it would a download.
+   */
+  linkTo?(location: string, destPath: string, options: LinkOptions): Promise<LinkKind | null>
   /** Optional: aborts multipart uploads started before `olderThan` (gc calls it); returns what it aborted. */
   abortStaleUploads?(olderThan: Date): Promise<Array<{ location: string }>>
   close(): Promise<void>

@@ -1,5 +1,5 @@
 export { DTYPE_NAMES, dtypeMatches, isKnownDtypeName } from './dtype-match.js'
-export { type MatrixScanResult, scanMatrix } from './matrix-scan.js'
+export { type MatrixScanNeeds, type MatrixScanResult, MatrixScans, type RowStats, type SparseIndexStats, scanMatrix } from './matrix-scan.js'
 export { checkDeclarativeSchema, type SchemaCheckOptions, type SchemaIssue } from './schema-checker.js'
 export { MAX_SCHEMA_BYTES, parseDeclarativeSchema } from './schema-document.js'
 export type * from './schema-types.js'

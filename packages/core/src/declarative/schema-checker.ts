@@ -1,11 +1,11 @@
 import type { ValidationIssue } from '../errors/index.js'
 import { dtypeMatches } from './dtype-match.js'
-import { scanMatrix } from './matrix-scan.js'
+import { type MatrixScans, scanMatrix, sparseIndexIssues } from './matrix-scan.js'
 import type {
   ArrayDef, AttributeRule, ColumnDef, DataFrameDef, DeclarativeSchema, DimensionRule, ElementDef, ObjectDef, ScalarDef, ValidatorDef, ValidatorType,
 } from './schema-types.js'
 import type { StructureArray, StructureColumn, StructureDataFrame, StructureGroup, StructureNode, StructureScalar } from './structure.js'
-import { ValueRuleTally } from './value-rules.js'
+import { UniqueByHash, ValueRuleTally } from './value-rules.js'
 
 export interface SchemaIssue extends ValidationIssue {
   severity: 'error' | 'warning'
@@ -20,6 +20,8 @@ export interface SchemaCheckOptions {
   dims?: Record<string, number>
   /** Read whole matrices (in slices) for value rules; off: structure only. */
   values?: boolean
+  /** Scans shared with the caller's other checks; its owner then reports sparse index errors. */
+  scans?: MatrixScans
   signal?: AbortSignal
 }
 
@@ -154,11 +156,35 @@ class SchemaWalker {
     if (rule.categorical === false && column.categorical) this.report('WRONG_ENCODING', path, 'expected a plain (not categorical) column')
     const nullable = rule.nullable !== false
     if (wrongDtype || !ValueRuleTally.needsValues(rule, nullable)) return
-    // The set of categories is enough for enum and pattern rules; uniqueness and missing
-    // values need the cells themselves.
-    const categoriesSuffice = column.categorical && column.categories && !rule.unique && nullable
-    const values = categoriesSuffice ? await column.categories!() : await column.values()
-    this.values(values, rule, path, nullable)
+    // The set of categories is enough for enum and pattern rules (a 300 000-cell column has a
+    // handful); uniqueness needs the cells themselves, missing values only a look for nulls.
+    if (column.categorical && column.categories && !rule.unique) {
+      this.values(await column.categories(), rule, path, true)
+      if (!nullable) {
+        let missing = column.missing ? await column.missing() : 0
+        if (!column.missing) {
+          const cells = await column.values()
+          for (let i = 0; i < cells.length; i++) if (cells[i] === null || cells[i] === undefined) missing++
+        }
+        if (missing > 0) this.report('MISSING_VALUE', path, `${missing} value${missing === 1 ? '' : 's'} not no missing values (e.g. missing)`)
+      }
+      return
+    }
+    if (rule.unique && column.scan) {
+      // An index: streamed, each cell checked and hashed, never the whole column held.
+      const { unique, ...others } = rule
+      const tally = new ValueRuleTally(others, nullable)
+      const repeats = new UniqueByHash(column.length)
+      await column.scan((values) => {
+        tally.addAll(values)
+        repeats.addAll(values)
+      }, this.options.signal)
+      for (const f of tally.failures()) this.report(f.code, path, f.message)
+      const duplicates = await repeats.duplicates(column, this.options.signal)
+      if (duplicates) this.report('DUPLICATE_VALUE', path, duplicates)
+      return
+    }
+    this.values(await column.values(), rule, path, nullable)
   }
 
   private values(values: ArrayLike<unknown>, rule: ColumnDef | AttributeRule, path: string, nullable: boolean): void {
@@ -197,8 +223,11 @@ class SchemaWalker {
   }
 
   private async matrixValues(node: StructureArray, def: ArrayDef, path: string): Promise<void> {
-    const scan = await scanMatrix(node, def, this.options.signal)
+    const scan = await scanMatrix(node, def, this.options.signal, { cache: this.options.scans })
     if (!scan) return
+    // A shared scan's owner reports its index errors; a scan with bounds of its own is not shared.
+    const ownScan = !this.options.scans || def.values?.min !== undefined || def.values?.max !== undefined
+    if (ownScan) for (const i of sparseIndexIssues(path, scan)) this.report(i.code, i.path, i.message)
     const count = (n: number, what: string) => `${n} of ${scan.visited} stored values ${what}`
     if (def.values?.finite && scan.notFinite > 0) this.report('NOT_FINITE', path, count(scan.notFinite, 'are NaN or infinite'))
     if (def.values?.integer && scan.notInteger > 0) this.report('NOT_INTEGER', path, count(scan.notInteger, 'are not whole numbers'))

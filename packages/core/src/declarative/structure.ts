@@ -31,6 +31,27 @@ export interface StructureArray extends StructureNodeBase {
    * large matrix is never held whole. Returns how many values were visited.
    */
   scan?(visit: (values: ArrayLike<number | bigint>) => void, signal?: AbortSignal): Promise<number>
+  /**
+   * Sparse arrays: their three stored parts, read by ranges, so that the values pass can check
+   * `indices` against the minor dimension and walk the matrix row by row.
+   */
+  readonly compressed?: CompressedParts
+}
+
+/** One stored 1-d array read by ranges (a part of a sparse matrix). */
+export interface StructureVector {
+  readonly path: string
+  readonly dtype: StructureDtype
+  readonly length: number
+  /** The values at start ≤ i < end. */
+  read(start: number, end: number): Promise<ArrayLike<number | bigint>>
+}
+
+/** The parts of a CSR/CSC matrix as AnnData stores them. */
+export interface CompressedParts {
+  readonly indptr: StructureVector
+  readonly indices: StructureVector
+  readonly data: StructureVector
 }
 
 /** One column of a dataframe: plain, categorical or nullable. */
@@ -44,6 +65,10 @@ export interface StructureColumn {
   values(): Promise<ArrayLike<unknown>>
   /** For a categorical column, its categories only (cheaper than every value). */
   categories?(): Promise<ArrayLike<unknown>>
+  /** How many cells are missing, when the format can tell without decoding every cell. */
+  missing?(): Promise<number>
+  /** Streams the decoded cells in slices (an index of 300 000 names need not be held whole). */
+  scan?(visit: (values: ArrayLike<unknown>) => void, signal?: AbortSignal): Promise<number>
 }
 
 export interface StructureDataFrame extends StructureNodeBase {
@@ -62,3 +87,22 @@ export interface StructureScalar extends StructureNodeBase {
 }
 
 export type StructureNode = StructureGroup | StructureArray | StructureDataFrame | StructureScalar
+
+/**
+ * A stored element as the file holds it, beneath the typed views above (a dataframe's column
+ * groups, a sparse matrix's parts): what checks of the storage layout itself walk, such as
+ * AnnData's encoding attributes and the agreement of a sparse matrix's parts. Each format
+ * that has a typed view gives this one too, from the same file.
+ */
+export interface StructureElement {
+  /** Slash-separated path from the root; empty for the root. */
+  readonly path: string
+  readonly attributes: Readonly<Record<string, unknown>>
+  /** An array's shape; undefined for a group. */
+  readonly shape?: number[]
+  /** A group's member names, sorted; empty for an array. */
+  keys(): Promise<string[]>
+  child(name: string): Promise<StructureElement | undefined>
+  /** An array's stored values, streamed in slices along its first dimension. */
+  scan?(visit: (values: ArrayLike<number | bigint>) => void, signal?: AbortSignal): Promise<number>
+}

@@ -8,6 +8,7 @@ import { type AssetQuery, compileQuery, type QueryPage } from '../query.js'
 import { isVersion, normalizeVersion } from '../semver.js'
 import { canRead, notFound, presentRecord, readScope, requirePermission, requireSuperuser } from './access-guard.js'
 import { type GetOptions, getContent, type StreamOptions, streamContent } from './fetch-asset.js'
+import { type DescribeReferenceOptions, isUnhashedReference } from './external-reference.js'
 import { collectGarbage, type GcOptions, type GcReport, type VerifyOptions, type VerifyReport, verifyContent } from './maintenance.js'
 import type { ManagerInternals, ManagerParts } from './manager-parts.js'
 import { MetadataCache } from './metadata-cache.js'
@@ -89,10 +90,19 @@ export class BaseAssetManager {
   /**
    * Registers an object the storage did not write (`s3://bucket/datasets/x.h5ad`) without
    * copying it: it is hashed in one read, and its ETag / version id are recorded, so `get`,
-   * `stream` and `verify` notice when it changes underneath. gc never deletes it.
+   * `stream` and `verify` notice when it changes underneath. gc never deletes it. With
+   * `hash: false` only a HEAD is made: the pin (size, ETag, version id) is checked on every read
+   * and the first full read records the sha256, which every later read then checks. `reader` /
+   * `endpoint`: read it through a reference reader (an anonymous S3 client, at a mirror).
    */
-  async putReference(key: string, uri: string, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
-    const result = await putAsset(this.parts, this.actor, key, { reference: uri }, metadata, options)
+  async putReference(
+    key: string,
+    uri: string,
+    metadata: Record<string, unknown> = {},
+    options: PutOptions & Omit<DescribeReferenceOptions, 'signal'> = {},
+  ): Promise<PutResult> {
+    const { hash, reader, endpoint, ...put } = options
+    const result = await putAsset(this.parts, this.actor, key, { reference: uri, hash, reader, endpoint }, metadata, put)
     await this.changed(key)
     return presentRecord(this.parts.registry, this.actor, result)
   }
@@ -103,7 +113,11 @@ export class BaseAssetManager {
    * Without a cache it is in a new folder under scratchDir: that folder is the caller's to remove.
    */
   async get(key: string, ref = 'latest', options: GetOptions = {}): Promise<string> {
-    return getContent(this.parts, await this.readable(key, ref), options)
+    const record = await this.readable(key, ref)
+    const path = await getContent(this.parts, record, options, this.context())
+    // The first read of a reference recorded its digest: cached look-ups still hold the pin.
+    if (isUnhashedReference(record)) await this.changed(key)
+    return path
   }
 
   /** Removes the file-name links of cache entries that are gone (after a prune or a clear). */
@@ -112,7 +126,7 @@ export class BaseAssetManager {
   }
 
   async stream(key: string, ref = 'latest', options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
-    return streamContent(this.parts, await this.readable(key, ref), options)
+    return streamContent(this.parts, await this.readable(key, ref), options, this.context())
   }
 
   async getMetadata(key: string, ref = 'latest'): Promise<AssetInfo> {
@@ -245,7 +259,7 @@ export class BaseAssetManager {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.parts.storage.close(), this.parts.registry.close(), this.parts.cache?.close()])
+    await Promise.allSettled([this.parts.storage.close(), this.parts.registry.close(), this.parts.cache?.close(), this.parts.referenceReaders?.close()])
   }
 
   /** After a committed change: no worker may be served the key's cached look-ups any more. */

@@ -1,14 +1,17 @@
-import { randomUUID } from 'node:crypto'
-import { mkdir, rm, stat } from 'node:fs/promises'
+import { createHash, randomUUID } from 'node:crypto'
+import { mkdirSync, statSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ManifestEntry } from '../asset-record.js'
-import type { TransferProgress } from '../atomic-file.js'
-import type { Storage } from '../contracts/storage.js'
-import { assertDigest, blobLocation, type ContentDigest, hashFile, sha256 } from '../digest.js'
+import { syncFileSystem, type TransferProgress } from '../atomic-file.js'
+import type { LinkOptions, Storage } from '../contracts/storage.js'
+import { assertDigest, blobLocation, type ContentDigest, hashFile, toContentDigest } from '../digest.js'
 import { IntegrityError, NotFoundError, UnsupportedOperationError } from '../errors/index.js'
 import { decodeManifest, encodeManifest, type FolderFile } from './folder-manifest.js'
 import { runPool } from '../transfer/run-pool.js'
 import type { ContentLease } from './content-lease.js'
+import { LOCAL_FOLDER_CONCURRENCY, storeFolderSynced, syncsInOnePass } from './folder-store.js'
+import { linkVerified } from './linked-content.js'
 
 /** Where uploads land before they are known to be complete; gc removes stale ones. */
 export const STAGING_PREFIX = 'staging/'
@@ -19,11 +22,15 @@ export interface StoredContent {
   digest: ContentDigest
   size: number
   location: string
+  /** This call put the object there (its bytes are the ones it hashed), rather than finding it stored. */
+  written?: boolean
 }
 
 export interface TransferOptions {
   signal?: AbortSignal
   onProgress?: (progress: TransferProgress) => void
+  /** Fetching into a cache: link a local storage's blob instead of copying it, where it can (see linked-content.ts). */
+  link?: LinkOptions
 }
 
 export interface StoreOptions extends TransferOptions {
@@ -48,9 +55,10 @@ export async function storeFile(storage: Storage, source: string, options: Store
       const location = blobLocation(uploaded.digest)
       await lease?.hold([location], options.signal)
       const present = await storage.stat(location)
-      if (present?.size === uploaded.size) await storage.delete(staging)
-      else await storage.move(staging, location)
-      return { digest: uploaded.digest, size: uploaded.size, location }
+      const written = present?.size !== uploaded.size
+      if (written) await storage.move(staging, location)
+      else await storage.delete(staging)
+      return { digest: uploaded.digest, size: uploaded.size, location, written }
     } catch (error) {
       await storage.delete(staging).catch(() => {})
       throw error
@@ -60,25 +68,34 @@ export async function storeFile(storage: Storage, source: string, options: Store
   const location = blobLocation(digest)
   await lease?.hold([location], options.signal)
   const present = await storage.stat(location)
-  if (present?.size !== size) await storage.upload(location, source, { ...transfer, digest, size })
-  return { digest, size, location }
+  const written = present?.size !== size
+  if (written) await storage.upload(location, source, { ...transfer, digest, size })
+  return { digest, size, location, written }
 }
 
 /** Stores bytes held in memory (a folder manifest) by their digest. */
-export async function storeBytes(storage: Storage, bytes: Uint8Array, options: StoreOptions = {}): Promise<StoredContent> {
+export async function storeBytes(storage: Storage, bytes: Uint8Array | Uint8Array[], options: StoreOptions = {}): Promise<StoredContent> {
   const { lease, ...transfer } = options
-  const digest = sha256(bytes)
+  // Chunks (a large manifest, as built) are stored without first joining them into one copy.
+  const chunks = Array.isArray(bytes) ? bytes : [bytes]
+  const hash = createHash('sha256')
+  let size = 0
+  for (const chunk of chunks) {
+    hash.update(chunk)
+    size += chunk.length
+  }
+  const digest = toContentDigest(hash)
   const location = blobLocation(digest)
   await lease?.hold([location], options.signal)
   const present = await storage.stat(location)
-  if (present?.size !== bytes.length) {
-    await storage.upload(location, oneChunk(bytes), { ...transfer, digest, size: bytes.length })
+  if (present?.size !== size) {
+    await storage.upload(location, eachChunk(chunks), { ...transfer, digest, size })
   }
-  return { digest, size: bytes.length, location }
+  return { digest, size, location }
 }
 
-async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  yield bytes
+async function* eachChunk(chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
+  yield* chunks
 }
 
 /** Stores every file of a folder, then its manifest; the manifest's digest names the folder. */
@@ -87,9 +104,15 @@ export async function storeFolder(
   files: FolderFile[],
   options: StoreOptions = {},
 ): Promise<StoredContent & { fileCount: number }> {
+  if (syncsInOnePass(storage)) {
+    const built = await storeFolderSynced(storage, files, options)
+    const manifest = await storeBytes(storage, built.chunks(), { signal: options.signal, lease: options.lease })
+    // What was read, not what was listed (see below).
+    return { digest: manifest.digest, location: manifest.location, size: built.size, fileCount: built.count }
+  }
   const total = files.reduce((n, f) => n + f.size, 0)
   let done = 0
-  const entries = await runPool(files, FOLDER_CONCURRENCY, async (file): Promise<ManifestEntry> => {
+  const entries = await runPool(files, storage.capabilities.folderConcurrency ?? FOLDER_CONCURRENCY, async (file): Promise<ManifestEntry> => {
     const stored = await storeFile(storage, file.absolutePath, { signal: options.signal, lease: options.lease })
     done += file.size
     options.onProgress?.({ bytes: done, total })
@@ -113,10 +136,13 @@ export async function readManifest(storage: Storage, location: string, digest: C
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
-  return stat(path).then(
-    (s) => s.size,
-    () => undefined,
-  )
+  // Synchronous: a metadata call, cheaper than a thread-pool hop (see hashFile).
+  // No exception for a missing file (the usual case on a first fetch): building one costs more than the stat.
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.size
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -130,9 +156,10 @@ export async function fetchVerified(
   location: string,
   expected: { digest: ContentDigest; size: number },
   destination: string,
-  options: TransferOptions = {},
+  options: TransferOptions & FolderFetchOptions = {},
 ): Promise<void> {
-  await mkdir(dirname(destination), { recursive: true })
+  if (!options.folderReady) await mkdir(dirname(destination), { recursive: true })
+  if (options.link && (await linkVerified(storage, location, expected, destination, options.link, options.signal))) return
   for (let attempt = 0; attempt < 2; attempt++) {
     const existing = await sizeOf(destination)
     if (existing !== undefined && existing > expected.size) await rm(destination, { force: true })
@@ -140,7 +167,7 @@ export async function fetchVerified(
     const result =
       resume && existing === expected.size
         ? { size: existing }
-        : await storage.download(location, destination, { resume, signal: options.signal, onProgress: options.onProgress }).catch((error: unknown) => {
+        : await storage.download(location, destination, { resume, signal: options.signal, onProgress: options.onProgress, deferSync: options.deferSync }).catch((error: unknown) => {
             // The registry says this content exists: its absence is damage, not a missing asset.
             if (NotFoundError.isInstance(error)) throw new IntegrityError(`${location} is registered but missing from storage`, { cause: error })
             throw error
@@ -156,7 +183,19 @@ export async function fetchVerified(
   }
 }
 
-/** Materialises a folder asset under `destination`, verifying every file. */
+/** What fetchFolder tells fetchVerified about each of its files. */
+interface FolderFetchOptions {
+  /** The destination's folder exists already. */
+  folderReady?: boolean
+  /** Leave the file unsynced: the caller syncs the destination's filesystem once. */
+  deferSync?: boolean
+}
+
+/**
+ * Materialises a folder asset under `destination`, verifying every file: its folders made
+ * first, once each, its files fetched several at a time without an fsync each, then one
+ * syncfs of the destination's filesystem (see syncFileSystem).
+ */
 export async function fetchFolder(
   storage: Storage,
   manifestLocation: string,
@@ -168,9 +207,26 @@ export async function fetchFolder(
   const total = manifest.files.reduce((n, f) => n + f.size, 0)
   let done = 0
   await mkdir(destination, { recursive: true })
-  await runPool(manifest.files, FOLDER_CONCURRENCY, async (file) => {
-    await fetchVerified(storage, blobLocation(file.digest), file, join(destination, file.path), { signal: options.signal })
+  const folders = new Set<string>()
+  for (const file of manifest.files) {
+    const slash = file.path.lastIndexOf('/')
+    if (slash > 0) folders.add(file.path.slice(0, slash))
+  }
+  for (const folder of folders) mkdirSync(join(destination, folder), { recursive: true })
+  const concurrency = syncsInOnePass(storage) ? LOCAL_FOLDER_CONCURRENCY : (storage.capabilities.folderConcurrency ?? FOLDER_CONCURRENCY)
+  const each = { signal: options.signal, link: options.link, folderReady: true, deferSync: true }
+  await runPool(manifest.files, concurrency, async (file) => {
+    const path = join(destination, file.path)
+    // Once a file could not be linked here (no reflinks on this filesystem, hard links not
+    // accepted), the others are copied without trying again: the answer is the same for the
+    // rest of the folder (but for a file of another user in a shared store, copied too).
+    const linked = each.link !== undefined && (await linkVerified(storage, blobLocation(file.digest), file, path, each.link, options.signal))
+    if (!linked) {
+      each.link = undefined
+      await fetchVerified(storage, blobLocation(file.digest), file, path, each)
+    }
     done += file.size
     options.onProgress?.({ bytes: done, total })
   })
+  await syncFileSystem(destination)
 }

@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto'
-import { constants, createReadStream } from 'node:fs'
-import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { lstat, mkdir, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import type { AssetRecord } from '../asset-record.js'
 import { temporaryPathFor, type TransferProgress } from '../atomic-file.js'
 import type { Cache } from '../contracts/cache.js'
-import { blobLocation, type ContentDigest } from '../digest.js'
+import { blobLocation, type ContentDigest, isPinDigest, type PinDigest } from '../digest.js'
 import { IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
 import { createHash } from 'node:crypto'
 import { fetchFolder, fetchVerified, readManifest } from './content-store.js'
 import { fileNameOf } from '../file-name.js'
-import { assertReferenceUnchanged } from './external-reference.js'
+import { assertReferenceUnchanged, storageOfRecord } from './external-reference.js'
+import { ANONYMOUS, firstReadOfReference } from './reference-first-read.js'
+import type { MutationContext, Registry } from '../contracts/registry.js'
+import type { LinkOptions, Storage } from '../contracts/storage.js'
+import { copyOut } from './copy-out.js'
 import { checkManifestPath } from './folder-manifest.js'
+import { linkOptionsFor } from './linked-content.js'
 import type { ManagerParts } from './manager-parts.js'
 import { namedDirOf, namedLink } from './named-path.js'
 
@@ -38,28 +43,47 @@ export interface StreamOptions {
   signal?: AbortSignal
 }
 
-async function download(parts: ManagerParts, record: AssetRecord, destination: string, options: GetOptions): Promise<void> {
-  const transfer = { signal: options.signal, onProgress: options.onProgress }
-  if (record.type === 'folder') await fetchFolder(parts.storage, record.location, record.digest, destination, transfer)
-  else await fetchVerified(parts.storage, record.location, record, destination, transfer)
+/** Brings a version's content to `destination`, verified; returns the version as it stands after (a first read records a reference's digest). */
+async function download(
+  parts: ManagerParts,
+  record: AssetRecord,
+  destination: string,
+  options: GetOptions,
+  context: MutationContext,
+  link?: LinkOptions,
+): Promise<AssetRecord> {
+  const transfer = { signal: options.signal, onProgress: options.onProgress, link }
+  const storage = await storageOfRecord(parts, record)
+  if (isPinDigest(record.digest)) return firstReadOfReference(parts.registry, storage, record, destination, transfer, context)
+  if (record.type === 'folder') await fetchFolder(storage, record.location, record.digest as ContentDigest, destination, transfer)
+  else await fetchVerified(storage, record.location, record as AssetRecord & { digest: ContentDigest }, destination, transfer)
+  return record
 }
 
 /**
  * The local path of a version's content, through the cache. One process per machine
  * downloads a missing entry (the cache's lock); the others wait and then find it.
  */
-async function cachedPath(parts: ManagerParts, cache: Cache, record: AssetRecord, options: GetOptions): Promise<string> {
-  const key = cacheKey(record)
-  const hit = await cache.get(key)
-  if (hit) return hit
-  const lock = await cache.lock(key, { signal: options.signal })
+async function cachedPath(
+  parts: ManagerParts,
+  cache: Cache,
+  given: AssetRecord,
+  options: GetOptions,
+  context: MutationContext,
+): Promise<{ path: string; record: AssetRecord }> {
+  let record = given
+  const hit = isPinDigest(record.digest) ? null : await cache.get(cacheKey(record))
+  if (hit) return { path: hit, record }
+  // An unread reference is locked on its pin: the first process reads it and records its digest.
+  const lock = await cache.lock(cacheKey(record), { signal: options.signal })
   try {
-    const filled = await cache.get(key)
-    if (filled) return filled
-    const staging = cache.stagingPath(key)
+    if (isPinDigest(record.digest)) record = (await parts.registry.get(record.key, record.version)) ?? record
+    const filled = isPinDigest(record.digest) ? null : await cache.get(cacheKey(record))
+    if (filled) return { path: filled, record }
+    const staging = cache.stagingPath(cacheKey(record))
     await mkdir(dirname(staging), { recursive: true })
-    await download(parts, record, staging, options)
-    return await cache.set(key, staging)
+    record = await download(parts, record, staging, options, context, linkOptionsFor(cache))
+    return { path: await cache.set(cacheKey(record), staging), record }
   } finally {
     await lock.release()
   }
@@ -80,22 +104,23 @@ export function cacheKey(record: Pick<AssetRecord, 'type' | 'digest'>): string {
  * only, straight to `out` when given, else into a new folder under `scratchDir` that the caller
  * owns.
  */
-export async function getContent(parts: ManagerParts, record: AssetRecord, options: GetOptions = {}): Promise<string> {
+export async function getContent(parts: ManagerParts, given: AssetRecord, options: GetOptions = {}, context: MutationContext = ANONYMOUS): Promise<string> {
+  let record = given
   const out = options.out === undefined ? undefined : await outPath(options.out, fileNameOf(record), record.type)
-  await assertReferenceUnchanged(parts.storage, record)
+  await assertReferenceUnchanged(await storageOfRecord(parts, record), record)
   const scratch = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : undefined
   const target = scratch === undefined ? temporaryPathFor(out as string) : join(scratch, fileNameOf(record))
   try {
     if (parts.cache) {
-      const key = cacheKey(record)
-      const path = await cachedPath(parts, parts.cache, record, options)
-      if (out === undefined) return await namedLink(await namedDirOf(parts), record, key, path)
+      const cached = await cachedPath(parts, parts.cache, record, options, context)
+      record = cached.record
+      const path = cached.path
+      if (out === undefined) return await namedLink(await namedDirOf(parts), record, cacheKey(record), path)
       await mkdir(dirname(out), { recursive: true })
-      await cp(path, target, { recursive: true, mode: constants.COPYFILE_FICLONE })
-      await makeWritable(target)
+      await copyOut(path, target)
     } else {
       await mkdir(dirname(target), { recursive: true })
-      await download(parts, record, target, options)
+      await download(parts, record, target, options, context)
     }
     if (out === undefined) return target
     // Checked again: a download can take long enough for `out` to have become something else.
@@ -165,15 +190,6 @@ function checkReplaceable(path: string, there: OutTarget, type: AssetRecord['typ
   }
 }
 
-/** Cache entries are read-only to guard them; a copy handed to the user is theirs to edit. */
-async function makeWritable(path: string): Promise<void> {
-  const info = await stat(path)
-  await chmod(path, info.mode | 0o200)
-  if (info.isDirectory()) {
-    for (const name of await readdir(path)) await makeWritable(join(path, name))
-  }
-}
-
 function checkRange(start: number | undefined, end: number | undefined, size: number): { start: number; end: number } {
   const s = start ?? 0
   const e = end ?? size
@@ -216,14 +232,33 @@ async function* verified(source: AsyncIterable<Uint8Array>, expected: ContentDig
   if (actual !== expected) throw new IntegrityError(`${what}: streamed bytes have digest ${actual}, expected ${expected}`)
 }
 
+/**
+ * A whole stream of a reference not read before: hashed as it passes, and its digest recorded
+ * at the end (first writer wins); a digest other than one recorded before fails the stream.
+ */
+async function* recordingDigest(source: AsyncIterable<Uint8Array>, registry: Registry, record: AssetRecord, context: MutationContext): AsyncIterable<Uint8Array> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of source) {
+    hash.update(chunk)
+    size += chunk.length
+    yield chunk
+  }
+  const what = `${record.key}@${record.version}`
+  if (size !== record.size) throw new IntegrityError(`${what}: streamed ${size} bytes, registered with ${record.size}`)
+  const actual: ContentDigest = `sha256:${hash.digest('hex')}`
+  const recorded = await registry.recordContentDigest(record.key, record.version, actual, context)
+  if (recorded.digest !== actual) throw new IntegrityError(`${what}: streamed bytes have digest ${actual}, but its first read recorded ${recorded.digest}`)
+}
+
 /** The registry says this content exists: its absence from storage is damage, as `get` reports it. */
 function missingIsDamage(error: unknown, location: string): unknown {
   return NotFoundError.isInstance(error) ? new IntegrityError(`${location} is registered but missing from storage`, { cause: error }) : error
 }
 
-async function* openRegistered(parts: ManagerParts, location: string, options: { start: number; end: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
+async function* openRegistered(storage: Storage, location: string, options: { start: number; end: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
   try {
-    yield* parts.storage.open(location, options)
+    yield* storage.open(location, options)
   } catch (error) {
     throw missingIsDamage(error, location)
   }
@@ -233,17 +268,23 @@ async function* openRegistered(parts: ManagerParts, location: string, options: {
  * Streams a version (or one file of a folder) from the cache when it holds it, else straight
  * from storage. A whole-object stream is verified as it passes; a ranged one cannot be.
  */
-export async function streamContent(parts: ManagerParts, record: AssetRecord, options: StreamOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+export async function streamContent(
+  parts: ManagerParts,
+  record: AssetRecord,
+  options: StreamOptions = {},
+  context: MutationContext = ANONYMOUS,
+): Promise<AsyncIterable<Uint8Array>> {
   if (options.chunkSize !== undefined && (!Number.isSafeInteger(options.chunkSize) || options.chunkSize < 1)) {
     throw new InvalidInputError('chunkSize must be a positive integer')
   }
-  let target: { digest: ContentDigest; size: number; location: string; inCache?: string }
+  let target: { digest: ContentDigest | PinDigest; size: number; location: string; inCache?: string }
+  const storage = await storageOfRecord(parts, record)
   if (record.type === 'folder') {
     if (options.path === undefined) {
       throw new InvalidInputError(`${record.key}@${record.version} is a folder: pass the path of one of its files`)
     }
     checkManifestPath(options.path)
-    const manifest = await readManifest(parts.storage, record.location, record.digest, options.signal).catch((error: unknown) => {
+    const manifest = await readManifest(parts.storage, record.location, record.digest as ContentDigest, options.signal).catch((error: unknown) => {
       throw missingIsDamage(error, record.location)
     })
     const entry = manifest.files.find((f) => f.path === options.path)
@@ -255,8 +296,9 @@ export async function streamContent(parts: ManagerParts, record: AssetRecord, op
     if (options.path !== undefined) {
       throw new InvalidInputError(`${record.key}@${record.version} is a file, not a folder: it has no file ${JSON.stringify(options.path)} to stream`)
     }
-    await assertReferenceUnchanged(parts.storage, record)
-    target = { ...record, inCache: (await parts.cache?.get(cacheKey(record))) ?? undefined }
+    await assertReferenceUnchanged(storage, record)
+    const unread = isPinDigest(record.digest)
+    target = { ...record, inCache: unread ? undefined : ((await parts.cache?.get(cacheKey(record))) ?? undefined) }
   }
   const range = checkRange(options.start, options.end, target.size)
   const whole = range.start === 0 && range.end === target.size
@@ -264,8 +306,10 @@ export async function streamContent(parts: ManagerParts, record: AssetRecord, op
   if (target.inCache && (await stat(target.inCache).then((s) => s.size === target.size, () => false))) {
     source = readFileRange(target.inCache, range.start, range.end, options.signal)
   } else {
-    source = openRegistered(parts, target.location, { ...range, signal: options.signal })
-    if (whole) source = verified(source, target.digest, `${record.key}@${record.version}`)
+    source = openRegistered(storage, target.location, { ...range, signal: options.signal })
+    const what = `${record.key}@${record.version}`
+    if (whole && isPinDigest(target.digest)) source = recordingDigest(source, parts.registry, record, context)
+    else if (whole) source = verified(source, target.digest as ContentDigest, what)
   }
   return rechunk(source, options.chunkSize)
 }

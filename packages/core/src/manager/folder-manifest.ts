@@ -1,9 +1,16 @@
-import type { Stats } from 'node:fs'
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises'
+import { lstatSync, type Stats } from 'node:fs'
+import { readdir, readlink, realpath, stat } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import type { FolderManifest, ManifestEntry } from '../asset-record.js'
 import { type ContentDigest, hashFile, isContentDigest, sha256 } from '../digest.js'
 import { IntegrityError, InvalidInputError } from '../errors/index.js'
+import { runPool } from '../transfer/run-pool.js'
+import { ManifestBuilder } from './manifest-builder.js'
+
+/** Files hashed at once. */
+const HASH_CONCURRENCY = 16
+/** Entries of a folder looked at once while listing it. */
+const STAT_CONCURRENCY = 32
 
 /** A file found in a folder asset before its content is stored. */
 export interface FolderFile {
@@ -45,42 +52,55 @@ export async function listFolderFiles(root: string, options: ListFolderOptions =
   })
   const files: FolderFile[] = []
   const problems: FolderProblems = { outside: [], cycles: [], broken: [], special: [], unreadable: [] }
-  // `dir` and every `ancestors` entry are real paths: a folder reached again is a cycle.
+  // `dir` and every `ancestors` entry are real paths: a folder reached again is a cycle. The
+  // entries of a folder are looked at several at a time (a stat each), its subfolders after.
   async function walk(dir: string, prefix: string, ancestors: string[]): Promise<void> {
-    const entries = await readdir(dir).catch(() => null)
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => null)
     if (entries === null) {
       problems.unreadable.push(prefix || '.')
       return
     }
-    for (const name of entries) {
+    const folders: Array<{ absolutePath: string; path: string }> = []
+    await runPool(entries, STAT_CONCURRENCY, async (entry) => {
+      const name = entry.name
       const path = prefix ? `${prefix}/${name}` : name
       checkManifestPath(path)
       let absolutePath = join(dir, name)
-      let info = await lstat(absolutePath).catch(() => null)
+      // Synchronous: a metadata call, cheaper than a thread-pool hop for each of many files.
+      let info = lstatOrNull(absolutePath)
       if (info?.isSymbolicLink()) {
         const target = await realpath(absolutePath).catch(() => null)
         if (target === null) {
           problems.broken.push(await describeLink(path, absolutePath))
-          continue
+          return
         }
         if (!options.followLinks && !isWithin(top, target)) {
           problems.outside.push(await describeLink(path, absolutePath))
-          continue
+          return
         }
         absolutePath = target
         info = await stat(target).catch(() => null)
       }
       if (info === null) problems.unreadable.push(path)
       else if (info.isDirectory() && ancestors.includes(absolutePath)) problems.cycles.push(path)
-      else if (info.isDirectory()) await walk(absolutePath, path, [...ancestors, absolutePath])
+      else if (info.isDirectory()) folders.push({ absolutePath, path })
       else if (info.isFile()) files.push({ path, absolutePath, size: info.size })
       else problems.special.push(`${path} (${specialKind(info)})`)
-    }
+    })
+    for (const folder of folders) await walk(folder.absolutePath, folder.path, [...ancestors, folder.absolutePath])
   }
   await walk(top, '', [top])
   const report = describeProblems(problems)
   if (report) throw new InvalidInputError(`cannot store folder ${root}: ${report}`)
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path)
+  } catch {
+    return null
+  }
 }
 
 /** `path -> "target"`: quoted, as a link's text may hold anything, control characters too. */
@@ -119,12 +139,11 @@ function describeProblems(problems: FolderProblems): string {
  * without storing anything: for comparing with a declared checksum before a put.
  */
 export async function folderDigest(root: string, options: ListFolderOptions & { signal?: AbortSignal } = {}): Promise<ContentDigest> {
-  const entries: ManifestEntry[] = []
-  for (const file of await listFolderFiles(root, options)) {
-    const { digest } = await hashFile(file.absolutePath, { signal: options.signal })
-    entries.push({ path: file.path, size: file.size, digest })
-  }
-  return sha256(encodeManifest(entries))
+  const files = await listFolderFiles(root, options)
+  const digests = await runPool(files, HASH_CONCURRENCY, async (file) => (await hashFile(file.absolutePath, { signal: options.signal })).digest)
+  const builder = new ManifestBuilder()
+  for (const [index, file] of files.entries()) builder.add(file.path, file.size, digests[index] as ContentDigest)
+  return sha256(builder.bytes())
 }
 
 /** Manifest paths are joined under a cache folder on `get`: none may climb out of it. */
@@ -138,11 +157,9 @@ export function checkManifestPath(path: string): void {
 
 /** The canonical bytes of a manifest: the same files always give the same digest. */
 export function encodeManifest(files: ManifestEntry[]): Uint8Array {
-  const manifest: FolderManifest = {
-    manifestVersion: 1,
-    files: files.map((f) => ({ path: f.path, size: f.size, digest: f.digest })),
-  }
-  return new TextEncoder().encode(JSON.stringify(manifest))
+  const builder = new ManifestBuilder()
+  for (const f of files) builder.add(f.path, f.size, f.digest)
+  return builder.bytes()
 }
 
 export function decodeManifest(bytes: Uint8Array, expected: ContentDigest): FolderManifest {

@@ -2,14 +2,21 @@ import { createHash } from 'node:crypto'
 import type { Actor } from '../acl.js'
 import type { AssetRecord } from '../asset-record.js'
 import type { StorageObjectInfo } from '../contracts/storage.js'
-import { blobLocation, type ContentDigest } from '../digest.js'
+import { blobLocation, type ContentDigest, isPinDigest, type PinDigest } from '../digest.js'
 import { AssetError, UnsupportedOperationError } from '../errors/index.js'
 import { compileQuery } from '../query.js'
 import { readScope } from './access-guard.js'
 import { temporaryPathOwner } from '../atomic-file.js'
 import { ContentLease } from './content-lease.js'
+import { runPool } from '../transfer/run-pool.js'
+import { stagingLeaseOf } from './folder-store.js'
+
+/** Files of a folder checked at once. */
+const VERIFY_CONCURRENCY = 16
 import { BLOB_PREFIX, readManifest, STAGING_PREFIX } from './content-store.js'
-import { referenceProblem } from './external-reference.js'
+import { referenceProblem, storageOfRecord } from './external-reference.js'
+import type { MutationContext, Registry } from '../contracts/registry.js'
+import type { Storage } from '../contracts/storage.js'
 import type { ManagerParts } from './manager-parts.js'
 
 export interface VerifyProblem {
@@ -49,41 +56,50 @@ export interface GcReport {
 }
 
 async function checkObject(
-  parts: ManagerParts,
+  storage: Storage,
   location: string,
-  expected: { digest: ContentDigest; size: number },
+  expected: { digest: ContentDigest | PinDigest; size: number },
   deep: boolean,
   signal?: AbortSignal,
+  record?: { registry: Registry; key: string; version: string; context: MutationContext },
 ): Promise<string | null> {
-  const info = await parts.storage.stat(location)
+  const info = await storage.stat(location)
   if (!info) return 'missing from storage'
   if (info.size !== expected.size) return `size ${info.size}, expected ${expected.size}`
   if (!deep) return null
   const hash = createHash('sha256')
-  for await (const chunk of parts.storage.open(location, { signal })) hash.update(chunk)
-  const actual = `sha256:${hash.digest('hex')}`
+  for await (const chunk of storage.open(location, { signal })) hash.update(chunk)
+  const actual: ContentDigest = `sha256:${hash.digest('hex')}`
+  // A reference never read before: this full read records its digest, as a first get would.
+  if (isPinDigest(expected.digest) && record) {
+    const recorded = await record.registry.recordContentDigest(record.key, record.version, actual, record.context)
+    return recorded.digest === actual ? null : `digest ${actual}, but its first read recorded ${recorded.digest}`
+  }
   return actual === expected.digest ? null : `digest ${actual}, expected ${expected.digest}`
 }
 
-async function verifyRecord(parts: ManagerParts, record: AssetRecord, options: VerifyOptions): Promise<VerifyProblem[]> {
+async function verifyRecord(parts: ManagerParts, record: AssetRecord, options: VerifyOptions, context: MutationContext): Promise<VerifyProblem[]> {
   const deep = options.deep ?? true
   const problem = (location: string, message: string): VerifyProblem => ({ key: record.key, version: record.version, location, message })
   if (record.type === 'file') {
-    const message = (await referenceProblem(parts.storage, record)) ?? (await checkObject(parts, record.location, record, deep, options.signal))
+    const storage = await storageOfRecord(parts, record)
+    const recording = { registry: parts.registry, key: record.key, version: record.version, context }
+    const message = (await referenceProblem(storage, record)) ?? (await checkObject(storage, record.location, record, deep, options.signal, recording))
     return message ? [problem(record.location, message)] : []
   }
   let files: Awaited<ReturnType<typeof readManifest>>['files']
   try {
-    files = (await readManifest(parts.storage, record.location, record.digest, options.signal)).files
+    files = (await readManifest(parts.storage, record.location, record.digest as ContentDigest, options.signal)).files
   } catch (error) {
     return [problem(record.location, `manifest: ${AssetError.isInstance(error) || error instanceof Error ? error.message : String(error)}`)]
   }
-  const problems: VerifyProblem[] = []
-  for (const file of files) {
+  // Several files at once: a folder of many small files is bound by per-file latency, not bytes.
+  const found = await runPool(files, VERIFY_CONCURRENCY, async (file) => {
     const location = blobLocation(file.digest)
-    const message = await checkObject(parts, location, file, deep, options.signal)
-    if (message) problems.push(problem(location, `${file.path}: ${message}`))
-  }
+    const message = await checkObject(parts.storage, location, file, deep, options.signal)
+    return message ? problem(location, `${file.path}: ${message}`) : undefined
+  })
+  const problems = found.filter((p): p is VerifyProblem => p !== undefined)
   const total = files.reduce((n, f) => n + f.size, 0)
   if (total !== record.size) problems.push(problem(record.location, `files add up to ${total} bytes, expected ${record.size}`))
   return problems
@@ -104,7 +120,7 @@ export async function verifyContent(parts: ManagerParts, actor: Actor, records: 
   const all = records ?? readableVersions(parts, actor)
   for await (const record of all) {
     if (record.deletedAt) continue
-    const problems = await verifyRecord(parts, record, options)
+    const problems = await verifyRecord(parts, record, options, { actor: `user:${actor.user}` })
     report.checked++
     if (problems.length === 0) report.ok++
     report.problems.push(...problems)
@@ -157,8 +173,9 @@ export async function collectGarbage(parts: ManagerParts, actor: Actor, options:
   // the claim made it wait and store the content again once gc is done.
   const lease = new ContentLease(registry, 'gc')
   // A backend's temporary object (an upload in flight, or one a killed process left) is
-  // protected by the hold on the object it is written for.
-  const leaseOf = (location: string) => temporaryPathOwner(location) ?? location
+  // protected by the hold on the object it is written for; a folder put's staging objects by
+  // its one hold on their prefix.
+  const leaseOf = (location: string) => stagingLeaseOf(temporaryPathOwner(location) ?? location)
   try {
     const owners = [...new Set([...candidates.keys()].map(leaseOf))]
     const claimed = new Set(dryRun ? owners : await lease.claim(owners))

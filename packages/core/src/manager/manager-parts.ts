@@ -5,6 +5,7 @@ import type { Logger } from '../contracts/plugin.js'
 import type { Registry } from '../contracts/registry.js'
 import type { Storage } from '../contracts/storage.js'
 import type { Validator } from '../contracts/validator.js'
+import type { ReferenceReaders } from './external-reference.js'
 import type { MetadataCache } from './metadata-cache.js'
 
 export interface RegisteredValidator {
@@ -17,6 +18,8 @@ export interface RegisteredValidator {
 export interface ManagerParts {
   storage: Storage
   registry: Registry
+  /** Reads objects registered by reference through a reader of their own (`s3://` from a local store); closed with the manager. */
+  referenceReaders?: ReferenceReaders
   /** Without a cache, `get` downloads into `scratchDir` on every call. */
   cache?: Cache | null
   /** Where `get` builds files when there is no cache (default: the OS temporary folder). */

@@ -5,8 +5,9 @@ import { isDeepStrictEqual } from 'node:util'
 import { type AccessControl, type Actor, can, defaultAccessControl, normalizeAccessControl } from '../acl.js'
 import { ASSET_KINDS, type AssetKind, type AssetRecord, type Provenance, type Relationship } from '../asset-record.js'
 import type { TransferProgress } from '../atomic-file.js'
-import type { ContentDigest } from '../digest.js'
-import { AccessDeniedError, InvalidInputError, NotFoundError, VersionConflictError } from '../errors/index.js'
+import type { RegisterAuditEntry } from '../contracts/registry.js'
+import type { ContentDigest, PinDigest } from '../digest.js'
+import { AccessDeniedError, IntegrityError, InvalidInputError, NotFoundError, VersionConflictError } from '../errors/index.js'
 import { validateFileName } from '../file-name.js'
 import { validateKey } from '../key.js'
 import { checkDescription, checkMetadata } from '../metadata-limits.js'
@@ -14,8 +15,10 @@ import { normalizeRecord } from '../record-checks.js'
 import { bumpPatch, compareVersions, isVersion, normalizeVersion } from '../semver.js'
 import { requirePermission } from './access-guard.js'
 import { ContentLease } from './content-lease.js'
-import { storeFile, storeFolder } from './content-store.js'
-import { describeReference, REFERENCE_METADATA } from './external-reference.js'
+import { type StoredContent, storeFile, storeFolder } from './content-store.js'
+import { cacheStoredFile } from './linked-content.js'
+import { type DescribeReferenceOptions, describeReference, pinDigestOf, REFERENCE_METADATA, referenceOf } from './external-reference.js'
+import { isPinDigest } from '../digest.js'
 import { type FolderFile, listFolderFiles } from './folder-manifest.js'
 import type { ManagerParts } from './manager-parts.js'
 
@@ -52,6 +55,20 @@ export interface PutOptions {
   followLinks?: boolean
   signal?: AbortSignal
   onProgress?: (progress: PutProgress) => void
+  /**
+   * The digest the content must have (a file's sha256, a folder's manifest digest): checked on
+   * the bytes as they were stored, before registering; other bytes → IntegrityError and no
+   * version (what was uploaded is left unreferenced, for gc).
+   */
+  digest?: ContentDigest
+  /**
+   * Runs after the content is stored and before the version is registered, with what was
+   * stored; a throw registers nothing. For checks that the stored bytes are the ones a caller
+   * validated (see the datasets manager).
+   */
+  beforeRegister?: (content: { digest: ContentDigest; size: number; fileCount: number }) => Promise<void>
+  /** More audit entries about this put, written in the registration's transaction (only when the version is created). */
+  audit?: RegisterAuditEntry[]
 }
 
 export interface PutResult extends AssetRecord {
@@ -98,8 +115,12 @@ interface PreparedPut {
   fileName?: string
 }
 
-/** A local file or folder, or an object the storage did not write (registered by reference). */
-export type PutSource = string | { reference: string }
+/**
+ * A local file or folder, or an object the storage did not write (registered by reference):
+ * hashed now unless `hash: false`, read through a reference reader when `reader` or `endpoint`
+ * is given (see describeReference).
+ */
+export type PutSource = string | ({ reference: string } & Omit<DescribeReferenceOptions, 'signal'>)
 
 async function prepare(
   parts: ManagerParts,
@@ -229,9 +250,23 @@ async function resolveRelationships(parts: ManagerParts, actor: Actor, relations
  */
 function sameVersion(existing: AssetRecord, candidate: AssetRecord, nameGiven: boolean): boolean {
   const { createdAt: _a, createdBy: _b, deletedAt: _c, deletedBy: _d, fileName: nameX, ...x } = existing
-  const { createdAt: _e, createdBy: _f, fileName: nameY, ...y } = candidate
+  const { createdAt: _e, createdBy: _f, fileName: nameY, ...y } = withRecordedDigest(existing, candidate)
   if (nameGiven && nameX !== nameY) return false
   return isDeepStrictEqual(JSON.parse(JSON.stringify(x)), JSON.parse(JSON.stringify(y)))
+}
+
+/**
+ * A reference registered again without reading it carries its pin's digest; when the existing
+ * version has the same pin and has recorded its content digest since, that is the same content.
+ */
+function withRecordedDigest(existing: AssetRecord, candidate: AssetRecord): AssetRecord {
+  const reference = referenceOf(existing)
+  if (!isPinDigest(candidate.digest) || !reference || isPinDigest(existing.digest)) return candidate
+  if (pinDigestOf(reference, existing.size) !== candidate.digest) return candidate
+  // The recorded field of the existing reference that the new HEAD may report differently is only informative.
+  const candidateReference = referenceOf(candidate)
+  const metadata = candidateReference ? { ...candidate.metadata, [REFERENCE_METADATA]: { ...candidateReference, lastModified: reference.lastModified } } : candidate.metadata
+  return { ...candidate, digest: existing.digest, metadata }
 }
 
 function nextVersion(versions: AssetRecord[]): string {
@@ -292,18 +327,30 @@ async function storeAndRegister(
 ): Promise<PutResult> {
   const progress = options.onProgress ?? (() => {})
   const transfer = { signal: options.signal, lease, onProgress: (p: TransferProgress) => progress({ phase: 'upload', ...p }) }
-  let content: { digest: ContentDigest; size: number; location: string; fileCount: number }
+  let content: { digest: ContentDigest | PinDigest; size: number; location: string; fileCount: number }
+  // A file whose blob this put wrote itself, which the cache may then take at no cost.
+  let written: StoredContent | undefined
   let recordMetadata = prep.metadata
   if (typeof source !== 'string') {
-    const referenced = await describeReference(parts.storage, source.reference, options.signal)
+    const { reference: uri, ...how } = source
+    const referenced = await describeReference(parts, uri, { ...how, signal: options.signal })
     content = referenced
     recordMetadata = { ...prep.metadata, [REFERENCE_METADATA]: referenced.reference }
   } else if (prep.type === 'file') {
-    content = { ...(await storeFile(parts.storage, source, transfer)), fileCount: 1 }
+    written = await storeFile(parts.storage, source, transfer)
+    content = { ...written, fileCount: 1 }
   } else {
     content = await storeFolder(parts.storage, prep.folderFiles ?? [], transfer)
   }
   options.signal?.throwIfAborted()
+  // A reference registered without reading it has no content digest yet that a caller could check.
+  if (isPinDigest(content.digest) && (options.digest !== undefined || options.beforeRegister)) {
+    throw new InvalidInputError(`${key}: a reference registered without hashing has no content digest to check yet; register it with hashing`)
+  }
+  if (options.digest !== undefined && content.digest !== options.digest) {
+    throw new IntegrityError(`${key}: the stored content has digest ${content.digest}, not the expected ${options.digest}; nothing was registered`)
+  }
+  await options.beforeRegister?.({ digest: content.digest as ContentDigest, size: content.size, fileCount: content.fileCount })
 
   const inherited = prep.previous?.accessControl
   const accessControl = options.accessControl
@@ -344,10 +391,11 @@ async function storeAndRegister(
   for (let attempt = 0; ; attempt++) {
     const version = options.version === undefined ? nextVersion(versions) : normalizeVersion(options.version)
     try {
-      const result = await parts.registry.register(record(version), { actor: `user:${actor.user}`, tags: prep.tags })
+      const result = await parts.registry.register(record(version), { actor: `user:${actor.user}`, tags: prep.tags, audit: options.audit })
       if (result.record.deletedAt) {
         throw new VersionConflictError(`${key}@${version} was deleted; a deleted version number is never reused`)
       }
+      if (written?.written) await cacheStoredFile(parts, written, options.signal)
       progress({ phase: 'done' })
       return { ...result.record, created: result.created }
     } catch (error) {

@@ -1,6 +1,7 @@
-import type { StructureArray, StructureColumn, StructureDataFrame, StructureGroup, StructureNode, StructureScalar } from '@assets/core'
+import type { CompressedParts, StructureArray, StructureColumn, StructureDataFrame, StructureElement, StructureGroup, StructureNode, StructureScalar, StructureVector } from '@assets/core'
 import { h5Dtype } from './h5-dtype.js'
 import { scanDataset } from './h5-slab-reader.js'
+import { scanVlenStrings } from './h5-string-reader.js'
 import { type H5Dataset, type H5File, type H5Group, quietly } from './h5wasm-loader.js'
 
 type Entity = H5Group | H5Dataset
@@ -66,6 +67,22 @@ export function h5Node(file: H5File, path: string): StructureNode | undefined {
   return groupNode(file, path, attributes, keys)
 }
 
+/** The stored-element view of an HDF5 group or dataset (see StructureElement). */
+export function h5Element(file: H5File, path: string): StructureElement | undefined {
+  const entity = h5Get(file, path || '/')
+  if (!entity) return undefined
+  const attributes = readAttributes(file, entity)
+  if (isDataset(entity)) {
+    return {
+      path, attributes, shape: quietly(() => entity.shape) ?? [],
+      keys: async () => [], child: async () => undefined,
+      scan: (visit, signal) => scanDataset(entity, visit, signal),
+    }
+  }
+  const keys = [...quietly(() => entity.keys())].sort()
+  return { path, attributes, keys: async () => keys, child: async (name) => (keys.includes(name) ? h5Element(file, path ? `${path}/${name}` : name) : undefined) }
+}
+
 function groupNode(file: H5File, path: string, attributes: Record<string, unknown>, keys: string[]): StructureGroup {
   return {
     kind: 'group',
@@ -107,7 +124,26 @@ function sparseNode(file: H5File, path: string, attributes: Record<string, unkno
     shape,
     encoding,
     scan: async (visit, signal) => (isDataset(data) ? scanDataset(data, visit, signal) : 0),
+    compressed: compressedParts(file, path),
   }
+}
+
+/** data, indices and indptr read by ranges, for the values pass (undefined when one is missing). */
+function compressedParts(file: H5File, path: string): CompressedParts | undefined {
+  const part = (name: string): StructureVector | undefined => {
+    const dataset = h5Get(file, `${path}/${name}`)
+    if (!isDataset(dataset)) return undefined
+    const shape = quietly(() => dataset.shape) ?? []
+    if (shape.length !== 1) return undefined
+    return {
+      path: `${path}/${name}`,
+      dtype: h5Dtype(dataset),
+      length: shape[0]!,
+      read: async (start, end) => (quietly(() => dataset.slice([[start, end]])) as ArrayLike<number | bigint> | null) ?? [],
+    }
+  }
+  const [indptr, indices, data] = [part('indptr'), part('indices'), part('data')]
+  return indptr && indices && data ? { indptr, indices, data } : undefined
 }
 
 function frameNode(file: H5File, path: string, attributes: Record<string, unknown>, keys: string[]): StructureDataFrame {
@@ -132,7 +168,7 @@ export function h5Column(file: H5File, path: string): StructureColumn | undefine
   if (isDataset(entity)) {
     const dtype = h5Dtype(entity)
     const length = (quietly(() => entity.shape) ?? [0])[0] ?? 0
-    return { path, dtype, categorical: false, nullable: false, length, values: async () => readValues(entity, dtype) }
+    return { path, dtype, categorical: false, nullable: false, length, values: async () => readValues(entity, dtype), scan: (visit, signal) => scanCells(entity, dtype, length, visit, signal) }
   }
   if (!isGroup(entity)) return undefined
   const keys = quietly(() => entity.keys())
@@ -150,6 +186,13 @@ export function h5Column(file: H5File, path: string): StructureColumn | undefine
       nullable: true,
       length: (quietly(() => codes.shape) ?? [0])[0] ?? 0,
       categories: readCategories,
+      // Missing cells are code -1: counted on the codes, without decoding every cell.
+      missing: async () => {
+        const c = quietly(() => codes.value) as ArrayLike<number>
+        let n = 0
+        for (let i = 0; i < c.length; i++) if (c[i]! < 0) n++
+        return n
+      },
       values: async () => {
         const cats = await readCategories()
         const c = quietly(() => codes.value) as ArrayLike<number>
@@ -173,6 +216,26 @@ export function h5Column(file: H5File, path: string): StructureColumn | undefine
       return m ? Array.from({ length: v.length }, (_, i) => (m[i] ? null : v[i])) : v
     },
   }
+}
+
+/**
+ * Cells read 256 at a time, so that decoded strings are dropped slice by slice and die young
+ * (a large slice is still alive at each scavenge, which V8 counts as survival). Variable-length
+ * strings (an obs index) are read straight from HDF5 (scanVlenStrings): h5wasm's slice made
+ * about 200 bytes of garbage per name, and 268 435 names grew V8's young generation to 16 MiB.
+ */
+async function scanCells(dataset: H5Dataset, dtype: string, length: number, visit: (values: ArrayLike<unknown>) => void, signal?: AbortSignal): Promise<number> {
+  const step = 256
+  if (dtype === 'string') {
+    const scanned = await scanVlenStrings(dataset, step, visit, signal)
+    if (scanned !== undefined) return scanned
+  }
+  for (let start = 0; start < length; start += step) {
+    signal?.throwIfAborted()
+    const raw = quietly(() => dataset.slice([[start, Math.min(length, start + step)]])) as ArrayLike<unknown> | null
+    if (raw) visit(dtype === 'bool' ? Array.from(raw, (v) => Boolean(v)) : raw)
+  }
+  return length
 }
 
 function readValues(dataset: H5Dataset, dtype: string): ArrayLike<unknown> {

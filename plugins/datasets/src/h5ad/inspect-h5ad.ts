@@ -1,7 +1,7 @@
 import type { SchemaIssue } from '@assets/core'
 import type { DatasetSummary, StructureRun } from '../validate-dataset.js'
-import { checkAnnData } from './anndata-checks.js'
-import { h5Node } from './h5-structure.js'
+import { recordAnnData } from '../anndata/anndata-summary.js'
+import { h5Element, h5Node } from './h5-structure.js'
 import { type H5File, openH5File, quietly } from './h5wasm-loader.js'
 import { checkSuperblock } from './hdf5-superblock.js'
 
@@ -16,12 +16,11 @@ export async function inspectH5ad(path: string, issues: SchemaIssue[], summary: 
     return void issues.push({ severity: 'error', code: 'UNREADABLE_FILE', path: '', message: (error as Error).message })
   }
   try {
-    const anndata = await checkAnnData(file)
-    issues.push(...anndata.issues)
-    const { n_obs, n_vars, x_encoding, x_dtype, layers, obsm } = anndata.summary
-    Object.assign(summary, { n_obs, n_vars, x_encoding, x_dtype, layers, obsm })
     const root = h5Node(file, '')
-    if (root) await run(root, ['AnnData'], anndata.dims)
+    const elements = h5Element(file, '')
+    if (root?.kind !== 'group' || !elements) return void issues.push({ severity: 'error', code: 'WRONG_TYPE', path: '', message: 'the root of an h5ad file must be a group' })
+    const dims = await recordAnnData(root, elements, issues, summary)
+    await run(root, ['AnnData'], dims)
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error
     issues.push({ severity: 'error', code: 'UNREADABLE_FILE', path: '', message: `HDF5 could not read part of the file: ${(error as Error).message}` })

@@ -1,11 +1,12 @@
-import type { SchemaIssue, StructureNode } from '@assets/core'
+import type { SchemaIssue, StructureGroup, StructureNode } from '@assets/core'
+import { recordAnnData } from '../anndata/anndata-summary.js'
 import type { DatasetSummary, StructureRun } from '../validate-dataset.js'
 import { FileSystemStore } from './fs-store.js'
-import { zarrNode } from './zarr-structure.js'
+import { zarrElement, zarrNode } from './zarr-structure.js'
 
 /**
- * Checks a zarr store (v2 or v3). A store written by anndata (root encoding-type `anndata`) is
- * also checked as AnnData; every store gets its arrays listed in the summary.
+ * Checks a zarr store (v2 or v3). A store in AnnData layout gets the same AnnData checks and
+ * summary as an h5ad file; every store gets its arrays listed in the summary.
  */
 export async function inspectZarr(path: string, issues: SchemaIssue[], summary: DatasetSummary, run: StructureRun): Promise<void> {
   const store = new FileSystemStore(path)
@@ -19,19 +20,23 @@ export async function inspectZarr(path: string, issues: SchemaIssue[], summary: 
   }
   summary.arrays = {}
   await listArrays(root, summary.arrays, 0)
-  const anndata = root.kind === 'group' && root.attributes['encoding-type'] === 'anndata'
-  const dims: Record<string, number> = {}
-  if (anndata && root.kind === 'group') {
-    for (const [name, dim] of [['obs', 'n_obs'], ['var', 'n_vars']] as const) {
-      const frame = await root.child(name)
-      if (frame?.kind === 'dataframe') dims[dim] = frame.length
-      else issues.push({ severity: 'error', code: 'MISSING_KEY', path: name, message: `${name} is required in an AnnData store` })
-    }
-    Object.assign(summary, dims)
-    const x = await root.child('X')
-    if (x?.kind === 'array') Object.assign(summary, { x_encoding: x.encoding, x_dtype: x.dtype })
+  const elements = root.kind === 'group' && (await isAnnData(root)) ? await zarrElement(store, '') : undefined
+  if (root.kind === 'group' && elements) {
+    const dims = await recordAnnData(root, elements, issues, summary)
+    await run(root, ['AnnData', 'Zarr'], dims)
+  } else {
+    await run(root, ['Zarr'], {})
   }
-  await run(root, anndata ? ['AnnData', 'Zarr'] : ['Zarr'], dims)
+}
+
+/**
+ * A store written by anndata says so (root encoding-type `anndata`); one that says something
+ * else but holds obs and var is AnnData too, checked as such (its wrong encoding reported).
+ */
+async function isAnnData(root: StructureGroup): Promise<boolean> {
+  if (root.attributes['encoding-type'] === 'anndata') return true
+  const keys = await root.keys()
+  return keys.includes('obs') && keys.includes('var')
 }
 
 async function listArrays(node: StructureNode, out: NonNullable<DatasetSummary['arrays']>, depth: number): Promise<void> {

@@ -1,6 +1,7 @@
-import type { StructureArray, StructureColumn, StructureDataFrame, StructureGroup, StructureNode } from '@assets/core'
+import type { StructureArray, StructureColumn, StructureDataFrame, StructureElement, StructureGroup, StructureNode } from '@assets/core'
 import * as zarr from 'zarrita'
 import type { FileSystemStore } from './fs-store.js'
+import { zarrCompressedParts } from './zarr-vector.js'
 
 type ZArray = zarr.Array<zarr.DataType, FileSystemStore>
 type ZGroup = zarr.Group<FileSystemStore>
@@ -37,19 +38,35 @@ export async function zarrNode(store: FileSystemStore, path: string): Promise<St
   }
   const encoding = attributes['encoding-type']
   const keys = await store.children(path)
-  if (encoding === 'csr_matrix' || encoding === 'csc_matrix') {
+  // As for HDF5: files of anndata ≤ 0.7 carry no encoding, their layout still tells.
+  const legacySparse = encoding === undefined && ['data', 'indices', 'indptr'].every((k) => keys.includes(k)) && 'shape' in attributes
+  if (encoding === 'csr_matrix' || encoding === 'csc_matrix' || legacySparse) {
     const data = await openZarrNode(store, join(path, 'data'))
     const shape = Array.isArray(attributes.shape) ? (attributes.shape as unknown[]).map(Number) : []
     const sparse: StructureArray = {
-      kind: 'array', path, attributes, shape, encoding: encoding === 'csr_matrix' ? 'csr' : 'csc',
+      kind: 'array', path, attributes, shape, encoding: encoding === 'csc_matrix' ? 'csc' : 'csr',
       dtype: data instanceof zarr.Array ? zarrDtype(data.dtype) : 'unknown',
       scan: async (visit, signal) => (data instanceof zarr.Array ? scanArray(data, visit, signal) : 0),
+      // Read by ranges in the values pass: indices against the minor dimension, rows, columns.
+      compressed: await zarrCompressedParts(store, path),
     }
     return sparse
   }
-  if (encoding === 'dataframe') return frame(store, path, attributes, keys)
+  if (encoding === 'dataframe' || (encoding === undefined && '_index' in attributes)) return frame(store, path, attributes, keys)
   const group: StructureGroup = { kind: 'group', path, attributes, keys: async () => keys, child: async (name) => (keys.includes(name) ? zarrNode(store, join(path, name)) : undefined) }
   return group
+}
+
+/** The stored-element view of a zarr group or array (see StructureElement). */
+export async function zarrElement(store: FileSystemStore, path: string): Promise<StructureElement | undefined> {
+  const node = await openZarrNode(store, path)
+  if (!node) return undefined
+  const attributes = { ...(node.attrs as Record<string, unknown>) }
+  if (node instanceof zarr.Array) {
+    return { path, attributes, shape: node.shape, keys: async () => [], child: async () => undefined, scan: (visit, signal) => scanArray(node, visit, signal) }
+  }
+  const keys = await store.children(path)
+  return { path, attributes, keys: async () => keys, child: async (name) => (keys.includes(name) ? zarrElement(store, join(path, name)) : undefined) }
 }
 
 function denseArray(node: ZArray, path: string, attributes: Record<string, unknown>): StructureArray {
@@ -81,8 +98,9 @@ async function frame(store: FileSystemStore, path: string, attributes: Record<st
   const indexName = typeof attributes._index === 'string' ? attributes._index : '_index'
   const order = Array.isArray(attributes['column-order']) ? (attributes['column-order'] as unknown[]).map(String) : keys.filter((k) => k !== indexName)
   const index = keys.includes(indexName) ? await column(store, join(path, indexName)) : undefined
+  const firstColumn = index ?? (order[0] === undefined || !keys.includes(order[0]) ? undefined : await column(store, join(path, order[0])))
   return {
-    kind: 'dataframe', path, attributes, length: index?.length ?? 0, columnNames: order,
+    kind: 'dataframe', path, attributes, length: firstColumn?.length ?? 0, columnNames: order,
     column: async (name) => (keys.includes(name) && name !== indexName ? column(store, join(path, name)) : undefined),
     index: async () => index,
   }

@@ -7,10 +7,11 @@ import { SnapshotFile } from './snapshot-file.js'
 export type Span = readonly [start: number, end: number]
 
 /** The object a partial file belongs to; a journal for another object (or version) is ignored. */
-export interface DownloadIdentity {
-  bucket: string
-  key: string
-  etag: string
+export interface RangeIdentity {
+  /** Names the object without credentials: `s3://bucket/key`, a URL, `hf://repo/path`. */
+  source: string
+  /** What pins the bytes to one version: an ETag, a Last-Modified date, a sha256. */
+  version: string
   size: number
   /** Absolute path of the partial file. */
   path: string
@@ -33,13 +34,13 @@ export function fileIdentity(stats: { ino: number; birthtimeMs: number }): FileI
  * What survives a crash of a download written out of order: the spans of the object that are
  * complete in the file, and which file that is.
  */
-export interface DownloadJournal extends DownloadIdentity {
+export interface RangeJournal extends RangeIdentity {
   file: FileIdentity
   done: Span[]
 }
 
-/** One journal per destination path, beside the upload journals. */
-export function downloadJournalPath(dir: string, destPath: string): string {
+/** One journal per destination path. */
+export function rangeJournalPath(dir: string, destPath: string): string {
   const name = createHash('sha256').update(resolve(destPath)).digest('hex').slice(0, 32)
   return join(dir, `download-${name}.json`)
 }
@@ -52,20 +53,20 @@ export function downloadJournalPath(dir: string, destPath: string): string {
  *   of no use;
  * - the spans it holds, when the journal is about this file and this object version.
  */
-export async function readDownloadJournal(
+export async function readRangeJournal(
   path: string,
-  identity: DownloadIdentity,
+  identity: RangeIdentity,
   file: { ino: number; birthtimeMs: number; size: number },
 ): Promise<Span[] | 'stale' | null> {
-  let parsed: DownloadJournal
+  let parsed: RangeJournal
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8')) as DownloadJournal
+    parsed = JSON.parse(await readFile(path, 'utf8')) as RangeJournal
   } catch {
     return null
   }
   const { ino, born } = fileIdentity(file)
-  if (parsed.path !== identity.path || parsed.file?.ino !== ino || parsed.file?.born !== born) return null
-  const same = parsed.bucket === identity.bucket && parsed.key === identity.key && parsed.etag === identity.etag && parsed.size === identity.size
+  if (parsed?.path !== identity.path || parsed.file?.ino !== ino || parsed.file?.born !== born) return null
+  const same = parsed.source === identity.source && parsed.version === identity.version && parsed.size === identity.size
   const valid =
     Array.isArray(parsed.done) &&
     parsed.done.every(
@@ -75,16 +76,16 @@ export async function readDownloadJournal(
 }
 
 /** Drops a journal that is not (or no longer) trusted, with a crashed write's leftovers. */
-export function removeDownloadJournal(path: string): Promise<void> {
+export function removeRangeJournal(path: string): Promise<void> {
   return new SnapshotFile(path).remove()
 }
 
 /** Records completed spans as they land, in any order. */
-export class DownloadJournalWriter {
+export class RangeJournalWriter {
   private readonly file: SnapshotFile
-  private readonly journal: DownloadJournal
+  private readonly journal: RangeJournal
 
-  constructor(path: string, identity: DownloadIdentity, file: FileIdentity, done: Span[]) {
+  constructor(path: string, identity: RangeIdentity, file: FileIdentity, done: Span[]) {
     this.file = new SnapshotFile(path)
     this.journal = { ...identity, file, done: [...done] }
   }
@@ -93,8 +94,8 @@ export class DownloadJournalWriter {
     return this.file.save(this.journal)
   }
 
-  record(span: Span): Promise<void> {
-    this.journal.done.push(span)
+  record(...spans: Span[]): Promise<void> {
+    this.journal.done.push(...spans)
     return this.file.save(this.journal)
   }
 

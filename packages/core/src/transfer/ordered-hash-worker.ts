@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import type { ContentDigest } from '@assets/core'
+import type { ContentDigest } from '../digest.js'
 import type { DownloadHash, FillingSpan } from './download-hash.js'
 
 // The worker's source is inline (CommonJS, no imports of ours) so that it runs the same from

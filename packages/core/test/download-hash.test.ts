@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { open, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { sha256 } from '@assets/core'
-import { temporaryFolder } from '@assets/testkit'
+import { tmpdir } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { type FillingSpan, SequentialHash } from '../src/download-hash.js'
-import { WorkerHash } from '../src/worker-hash.js'
+import { sha256 } from '../src/digest.js'
+import { type FillingSpan, SequentialHash, WorkerHash } from '../src/transfer/index.js'
+
+const temporaryFolder = (name: string) => mkdtemp(join(tmpdir(), `${name}-`))
 
 const MiB = 1024 * 1024
 

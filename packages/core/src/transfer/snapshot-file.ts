@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { writeFileAtomic } from '@assets/core'
+import { writeFileAtomic } from '../atomic-file.js'
 
 /**
  * A JSON file rewritten whole (atomically) as its value changes, one write at a time. Saves that

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
-import { type ContentDigest, toContentDigest } from '@assets/core'
+import { type ContentDigest, toContentDigest } from '../digest.js'
 
 /** A span of the destination file being filled from its start: bytes [start, start + filled) are written. */
 export interface FillingSpan {

@@ -1,0 +1,121 @@
+// A folder of many small files on the embedded default (local storage + local cache), with the
+// built `assets` command, against its baselines measured in the same run (issue 14):
+// - put             <= 2 × (`cp -r` + `sha256sum` of every file)
+// - cold get        <= 2 × `cp -r`   (the cache fill)
+// - get --out       <= 2 × `cp -r`   (a cold cache: the fill plus the copy out)
+// - verify          <= 2 × `sha256sum` of every file
+// - peak RSS of each command <= 200 MB
+// Usage: node bench/folder-many.mjs [--files N] [--dirs D] [--rounds R] [--dir PARENT] [--keep]
+//   default 100 000 files of 0.5–3.5 KiB in 1 000 subfolders, under the OS tmpdir (BENCH_DIR).
+import { execFileSync, spawnSync } from 'node:child_process'
+import { randomFillSync } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const args = process.argv.slice(2)
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? fallback : args[i + 1]
+}
+const files = Number(option('files', 100_000))
+const dirs = Number(option('dirs', Math.max(1, Math.round(files / 100))))
+const keep = args.includes('--keep')
+const rounds = Number(option('rounds', 1))
+const bin = fileURLToPath(new URL('../apps/cli/dist/bin.js', import.meta.url))
+const root = mkdtempSync(join(option('dir', process.env.BENCH_DIR ?? tmpdir()), 'assets-folder-bench-'))
+const env = { PATH: process.env.PATH, HOME: root, ASSETS_HOME: join(root, 'home'), ASSETS_USER: 'bench' }
+
+function makeFolder(folder) {
+  // Deterministic sizes 512..3583 bytes; random content so no two files share a blob.
+  const block = Buffer.alloc(3584)
+  let seed = 1
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed
+  }
+  let bytes = 0
+  for (let d = 0; d < dirs; d++) mkdirSync(join(folder, `d${String(d).padStart(4, '0')}`), { recursive: true })
+  for (let i = 0; i < files; i++) {
+    const size = 512 + (next() % 3072)
+    randomFillSync(block, 0, size)
+    writeFileSync(join(folder, `d${String(i % dirs).padStart(4, '0')}`, `f${i}.bin`), block.subarray(0, size))
+    bytes += size
+  }
+  return bytes
+}
+
+/** Runs a command under /usr/bin/time -v: wall seconds and peak RSS in MB. */
+function timed(command, commandArgs, options = {}) {
+  const t = performance.now()
+  const r = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { env, cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, ...options })
+  const seconds = (performance.now() - t) / 1000
+  if (r.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} exited ${r.status}: ${r.stderr.slice(-4000)}`)
+  const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024
+  return { seconds, rss, stdout: r.stdout }
+}
+const sh = (script) => timed('sh', ['-c', script])
+const warmSource = () => {
+  // Both sides read from the page cache: the source is warmed once, before each side.
+  execFileSync('sh', ['-c', `find ${source} -type f -print0 | xargs -0 cat > /dev/null`])
+}
+
+const source = join(root, 'source')
+try {
+  const bytes = makeFolder(source)
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}; ${root}`)
+  console.log(`folder: ${files} files, ${dirs} subfolders, ${(bytes / 2 ** 20).toFixed(0)} MiB`)
+  execFileSync('sync')
+
+  // Rounds alternate the baselines and ours, each on a fresh ASSETS_HOME, and the medians are
+  // reported: on a shared machine the disk's speed moves by several times within minutes.
+  const runs = []
+  for (let round = 0; round < rounds; round++) {
+    env.ASSETS_HOME = join(root, `home-${round}`)
+    warmSource()
+    const cp = sh(`cp -r ${source} ${join(root, 'cp-copy')}`)
+    execFileSync('sync')
+    const sha = sh(`find ${source} -type f -print0 | xargs -0 sha256sum > /dev/null`)
+    rmSync(join(root, 'cp-copy'), { recursive: true, force: true })
+    warmSource()
+    const put = timed(process.execPath, [bin, 'put', 'bench/folder', source, '--quiet'])
+    const get = timed(process.execPath, [bin, 'get', 'bench/folder', '--quiet'])
+    const warm = timed(process.execPath, [bin, 'get', 'bench/folder', '--quiet'])
+    const verify = timed(process.execPath, [bin, 'verify', 'bench/folder', '--quiet'])
+    // get --out with a cold cache: the path a user without a filled cache takes.
+    execFileSync(process.execPath, [bin, 'cache', 'clear', '--quiet'], { env, cwd: root })
+    const out = timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-${round}`), '--quiet'])
+    // And with the cache already filled: only the copy out.
+    const outWarm = timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-warm-${round}`), '--quiet'])
+    runs.push({ cp, sha, put, get, warm, verify, out, outWarm })
+    for (const dir of [env.ASSETS_HOME, join(root, `out-${round}`), join(root, `out-warm-${round}`)]) rmSync(dir, { recursive: true, force: true })
+    console.log(`round ${round + 1}: ${Object.entries(runs.at(-1)).map(([k, v]) => `${k} ${v.seconds.toFixed(2)}`).join(', ')}`)
+  }
+  const median = (name) => {
+    const xs = runs.map((r) => r[name]).sort((x, y) => x.seconds - y.seconds)
+    return { seconds: xs[Math.floor(xs.length / 2)].seconds, rss: Math.max(...xs.map((x) => x.rss)) }
+  }
+  const [cp, sha, put, get, warm, verify, out, outWarm] = ['cp', 'sha', 'put', 'get', 'warm', 'verify', 'out', 'outWarm'].map(median)
+  const baselinePut = cp.seconds + sha.seconds
+  const row = (name, r, base, baseName, goal) => {
+    const ratio = r.seconds / base
+    const verdict = goal === undefined ? '' : ratio <= goal ? `  goal <= ${goal}: met` : `  goal <= ${goal}: MISSED`
+    console.log(
+      `${name.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.rss.toFixed(0).padStart(4)} MB RSS   vs ${baseName} ${base.toFixed(2)} s -> ×${ratio.toFixed(2)}${verdict}`,
+    )
+  }
+  console.log(`medians of ${rounds} round(s); baselines: cp -r ${cp.seconds.toFixed(2)} s, sha256sum of every file ${sha.seconds.toFixed(2)} s`)
+  row('put', put, baselinePut, 'cp -r + sha256sum', 2)
+  row('get (cold, cache fill)', get, cp.seconds, 'cp -r', 2)
+  row('get (warm)', warm, cp.seconds, 'cp -r')
+  row('get --out (cold cache)', out, cp.seconds, 'cp -r', 2)
+  row('get --out (warm cache)', outWarm, cp.seconds, 'cp -r', 2)
+  row('verify', verify, sha.seconds, 'sha256sum', 2)
+  const peak = Math.max(put.rss, get.rss, out.rss, outWarm.rss, verify.rss)
+  console.log(`peak RSS ${peak.toFixed(0)} MB ${peak <= 200 ? '(goal <= 200 MB: met)' : '(goal <= 200 MB: MISSED)'}`)
+  writeFileSync(join(root, 'result.json'), JSON.stringify({ files, dirs, bytes, runs }))
+} finally {
+  if (keep) console.log(`kept ${root}`)
+  else rmSync(root, { recursive: true, force: true })
+}
