@@ -88,9 +88,17 @@ export async function fsyncFile(path: string): Promise<void> {
 export async function syncFileSystem(path: string): Promise<void> {
   try {
     await run('sync', ['-f', path])
-  } catch {
+  } catch (error) {
+    // Fall back only when `sync -f` does not exist here: a plain `sync` always exits 0, so
+    // falling back on any failure would report an I/O error of the disk as durability.
+    if (!syncFileSystemMissing(error)) throw error
     await run('sync', [])
   }
+}
+
+function syncFileSystemMissing(error: unknown): boolean {
+  const { code, stderr } = error as { code?: unknown; stderr?: unknown }
+  return code === 'ENOENT' || (typeof stderr === 'string' && /(invalid|illegal|unrecognized|unknown) option/i.test(stderr))
 }
 
 const run = promisify(execFile)

@@ -1,7 +1,10 @@
 import { createHash, type Hash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { IntegrityError } from './errors/index.js'
+
+/** Reading without waiting: opening a FIFO swapped in for a file would otherwise block the event loop. */
+const READ_NO_WAIT = constants.O_RDONLY | constants.O_NONBLOCK
 
 /** A content digest as stored everywhere: `sha256:<64 lowercase hex>`. */
 export type ContentDigest = `sha256:${string}`
@@ -74,10 +77,12 @@ export async function hashFile(path: string, options: { signal?: AbortSignal } =
 const SMALL_FILE_BYTES = 1 << 20
 
 function hashIfSmall(path: string): { digest: ContentDigest; size: number } | undefined {
-  const fd = openSync(path, 'r')
+  const fd = openSync(path, READ_NO_WAIT)
   try {
-    const { size } = fstatSync(fd)
-    if (size > SMALL_FILE_BYTES) return undefined
+    const info = fstatSync(fd)
+    // A FIFO or device is left to the asynchronous loop, which does not hold the event loop.
+    if (!info.isFile() || info.size > SMALL_FILE_BYTES) return undefined
+    const { size } = info
     const buffer = Buffer.allocUnsafe(size + 1)
     let filled = 0
     for (;;) {

@@ -99,11 +99,16 @@ export async function sealData(
   mode: number,
 ): Promise<Pick<EntryRecord, 'size' | 'mtimeMs' | 'ino' | 'files' | 'fileCount'>> {
   if (kind === 'file') {
-    await chmod(dataPath, sealedMode(await stat(dataPath), mode))
+    const found = await stat(dataPath)
+    await chmod(dataPath, sealedMode(found, mode))
     // A past mtime of its own: any later write through the entry's path moves it (to now),
-    // even one within the same clock tick as the download that wrote the file.
-    const sealedAt = Math.floor(Date.now() / 1000) - 1
-    await utimes(dataPath, sealedAt, sealedAt)
+    // even one within the same clock tick as the download that wrote the file. A file with
+    // other names (a storage blob linked in, shared with other entries) only while it is that
+    // fresh: moving an older one's mtime would make every entry that records it look changed.
+    if (found.nlink === 1 || Date.now() - found.mtimeMs < 2000) {
+      const sealedAt = Math.floor(Date.now() / 1000) - 1
+      await utimes(dataPath, sealedAt, sealedAt)
+    }
     const info = await stat(dataPath)
     return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino }
   }

@@ -28,7 +28,7 @@ export const localCacheOptionsSchema = Type.Object(
       Type.Union([Type.Literal('protected'), Type.Literal('always'), Type.Literal('never')], {
         default: 'protected',
         description:
-          'Whether an entry may be a hard link to a local storage\'s file on the same filesystem (one copy of the bytes instead of two; reflinks are used wherever the filesystem has them, whatever this says). protected: only where the read-only mode stops a write through the entry (the process is not root); always: also as root, where a write through the path damages the stored file (get and verify then report it, they never return other bytes); never: always a copy.',
+          'Whether an entry may be a hard link to a local storage\'s file on the same filesystem (one copy of the bytes instead of two; reflinks are used wherever the filesystem has them, whatever this says). protected: only where the read-only mode stops a write through the entry (the process is not root); always: also as root, where a write through the path damages the stored file (verify reports it; get reports it for a file and for a folder of at most 64 files, but checks only a sample of a larger folder\'s files, so a write to an unsampled one is seen by verify, not by get); never: always a copy.',
       }),
     ),
   },

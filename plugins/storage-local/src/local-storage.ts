@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { closeSync, constants, fstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import {
@@ -28,6 +28,9 @@ import type { LocalStorageOptions } from './local-options.js'
 import { locationPath, prefixFolder } from './location-path.js'
 import { walkFiles } from './walk-files.js'
 import { readAllSync, readIfSmall, SMALL_FILE_BYTES, writeSmall } from './whole-file.js'
+
+/** Reading without waiting: opening a FIFO swapped in for a file would otherwise block the event loop. */
+const READ_NO_WAIT = constants.O_RDONLY | constants.O_NONBLOCK
 
 export const LOCAL_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.freeze({
   write: true,
@@ -357,7 +360,7 @@ function readSource(source: string): { bytes?: Buffer; size: number } {
 function readSmallObject(path: string, location: string): Buffer | undefined {
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    fd = openSync(path, READ_NO_WAIT)
   } catch (error) {
     if (isMissing(error)) throw new NotFoundError(`local: no object at ${location}`, { cause: error })
     throw wrapFileSystemError(`open of ${location}`, error)

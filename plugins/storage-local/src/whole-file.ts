@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
 import { type ContentDigest, toContentDigest } from '@assets/core'
+
+/** Reading without waiting: opening a FIFO swapped in for a file would otherwise block the event loop. */
+const READ_NO_WAIT = constants.O_RDONLY | constants.O_NONBLOCK
 
 /**
  * Objects up to this size are read and written with synchronous calls, in one piece: a folder
@@ -13,7 +16,7 @@ export const SMALL_FILE_BYTES = 1 << 20
 
 /** A file's bytes when it is a regular file of at most SMALL_FILE_BYTES, else its size (or null when not a file). */
 export function readIfSmall(path: string): { bytes?: Buffer; size: number } | null {
-  const fd = openSync(path, 'r')
+  const fd = openSync(path, READ_NO_WAIT)
   try {
     const info = fstatSync(fd)
     if (!info.isFile()) return null

@@ -122,6 +122,14 @@ describe('references registered without reading them', () => {
     await expect(manager.putReference('refs/private', uri, {}, { hash: false, endpoint: server().endpoint })).rejects.toMatchObject({ code: 'ACCESS_DENIED' })
   })
 
+  it('without a reader (no endpoint, no reader: s3), registering without hashing is refused: the store\'s own stat would skip its bucket allow-list', async () => {
+    const uri = await object('a/no-reader.h5ad', randomBytes(1000))
+    const before = { ...proxy.counts }
+    await expect(manager.putReference('refs/no-reader', uri, {}, { hash: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/needs a reference reader/) })
+    expect(proxy.counts).toEqual(before)
+    await expect(manager.getMetadata('refs/no-reader')).rejects.toMatchObject({ code: 'ASSET_NOT_FOUND' })
+  })
+
   it('an endpoint carrying credentials or a query is refused before any request', async () => {
     const uri = `s3://${bucket}/a/first.h5ad`
     await expect(manager.putReference('refs/bad', uri, {}, { hash: false, endpoint: 'http://user:pw@127.0.0.1:1' })).rejects.toMatchObject({ code: 'INVALID_INPUT' })

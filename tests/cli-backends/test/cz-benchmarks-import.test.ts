@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -262,6 +263,48 @@ describe('assets import cz-benchmarks', () => {
     // The later file wins: tsv2_blood gains a parameter, so a new version.
     expect((await info('cz-benchmarks/tsv2_blood')).metadata).toMatchObject({ cz_benchmarks: { parameters: { label_column_key: 'cell_type' } } })
   })
+
+  it('offline, a dataset read before is still served from the cache (checked against its recorded sha256); one never read fails', async () => {
+    // The mirror behind a forwarder this test can take away: the endpoint recorded at import is the forwarder's.
+    const target = new URL(s3.endpoint)
+    const open = new Set<Socket>()
+    const forwarder = createServer((socket) => {
+      const upstream = connect(Number(target.port), target.hostname)
+      open.add(socket).add(upstream)
+      socket.pipe(upstream).pipe(socket)
+      const end = () => {
+        socket.destroy()
+        upstream.destroy()
+      }
+      socket.on('error', end)
+      upstream.on('error', end)
+    })
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve))
+    const mirror = `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}`
+    const offline = await Sandbox.create('cz-offline')
+    try {
+      const catalogue = offline.path('two.yaml')
+      const entry = (name: string) => [`  ${name}:`, '    _target_: czbenchmarks.datasets.SingleCellLabeledDataset', '    organism: ${organism:HUMAN}', `    path: s3://${BUCKET}/${objects.get(name)}`]
+      await writeFile(catalogue, ['datasets:', ...entry('tsv2_prostate'), ...entry('tsv2_blood'), ''].join('\n'))
+      await offline.json(['import', 'cz-benchmarks', catalogue, '--s3-endpoint', mirror], { env })
+      const first = await offline.json<{ path: string; digest: string }>(['get', 'cz-benchmarks/tsv2_prostate'], { env })
+      const bytes = await readFile(join(local, 'tsv2_prostate.h5ad'))
+      // The digest just recorded, not the pin it replaced.
+      expect(first.digest).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`)
+
+      for (const socket of open) socket.destroy()
+      await new Promise<void>((resolve) => forwarder.close(() => resolve()))
+      const again = await offline.json<{ path: string; digest: string }>(['get', 'cz-benchmarks/tsv2_prostate'], { env })
+      expect(again.digest).toBe(first.digest)
+      expect((await readFile(again.path)).equals(bytes)).toBe(true)
+      const never = await offline.run(['get', 'cz-benchmarks/tsv2_blood', '--json'], { env })
+      expect(never.code).not.toBe(0)
+      expect(JSON.parse(never.stderr)).toMatchObject({ error: { code: 'BACKEND_UNAVAILABLE' } })
+    } finally {
+      if (forwarder.listening) forwarder.close()
+      await offline.cleanup()
+    }
+  }, 120_000)
 
   it('refuses a file with duplicate keys before making any request', async () => {
     const dup = s.path('dup.yaml')

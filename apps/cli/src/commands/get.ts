@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { dirname, resolve, sep } from 'node:path'
-import { InvalidInputError } from '@assets/core'
+import { InvalidInputError, isPinDigest } from '@assets/core'
 import { stringOption } from '../args.js'
 import { parseRef } from '../asset-ref.js'
 import { type CommandContext, progressFor } from '../context.js'
@@ -24,7 +24,9 @@ export async function get(ctx: CommandContext): Promise<number> {
         signal: ctx.interrupt.signal(),
         onProgress: (p) => progress.update({ bytes: p.bytes, total: p.total ?? info.size }),
       })
-      return { key, version: info.version, kind: info.kind, type: info.type, digest: info.digest, size: info.size, path }
+      // A reference read for the first time has just recorded its content digest: report that, not its pin.
+      const digest = isPinDigest(info.digest) ? (await manager.getMetadata(key, info.version)).digest : info.digest
+      return { key, version: info.version, kind: info.kind, type: info.type, digest, size: info.size, path }
     } finally {
       progress.finish()
     }

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs'
-import { chmod, copyFile, readdir, stat } from 'node:fs/promises'
+import { copyFile, open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runPool } from '../transfer/run-pool.js'
 
@@ -56,7 +56,14 @@ async function copyWritable(source: string, target: string): Promise<void> {
     return
   }
   await copyFile(source, target, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
-  await chmod(target, mode)
+  // Through a descriptor opened without following links: whoever can write the output folder
+  // could have swapped a link in for the copy by now.
+  const copied = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    await copied.chmod(mode)
+  } finally {
+    await copied.close()
+  }
 }
 
 /** The file's bytes from its start (fewer if it shrank meanwhile; a cache entry does not). */

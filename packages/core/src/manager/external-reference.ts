@@ -106,6 +106,10 @@ export async function describeReference(
     ...(endpoint ? { endpoint } : {}),
   })
   if (options.hash === false) {
+    // Only through a reader, which is bound to the one bucket it was made for: the configured
+    // storage's stat reads any URI its credentials reach, and only its describeExternal applies
+    // the allow-list of buckets it may register by reference.
+    if (!reader) throw new InvalidInputError(`${uri}: registering by reference without hashing needs a reference reader (reader: 's3' or an endpoint)`)
     const object = await storage.stat(uri)
     if (!object) throw new NotFoundError(`${uri} does not exist`)
     // Without an ETag nothing would notice a replaced object before its first full read.

@@ -7,7 +7,7 @@ import type { AssetRecord } from '../asset-record.js'
 import { temporaryPathFor, type TransferProgress } from '../atomic-file.js'
 import type { Cache } from '../contracts/cache.js'
 import { blobLocation, type ContentDigest, isPinDigest, type PinDigest } from '../digest.js'
-import { IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
+import { hasErrorCode, IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
 import { createHash } from 'node:crypto'
 import { fetchFolder, fetchVerified, readManifest } from './content-store.js'
 import { fileNameOf } from '../file-name.js'
@@ -90,6 +90,21 @@ async function cachedPath(
 }
 
 /**
+ * A reference's pin (size, ETag), checked before every read. When its store cannot be reached
+ * (offline, an outage), a version whose content digest is recorded and whose bytes the cache
+ * already holds is still served: the cache checked those bytes against that digest, which is
+ * all the pin stood for. An unread reference, or one not in the cache, still fails.
+ */
+async function checkPinOrOffline(parts: ManagerParts, record: AssetRecord): Promise<void> {
+  try {
+    await assertReferenceUnchanged(await storageOfRecord(parts, record), record)
+  } catch (error) {
+    if (!hasErrorCode(error, 'BACKEND_UNAVAILABLE') || isPinDigest(record.digest) || !parts.cache) throw error
+    if ((await parts.cache.get(cacheKey(record))) === null) throw error
+  }
+}
+
+/**
  * The cache key of a version's content. A folder's key says it is a folder, so that a file
  * whose bytes happen to equal a manifest never comes back as that folder (or the reverse).
  */
@@ -107,7 +122,7 @@ export function cacheKey(record: Pick<AssetRecord, 'type' | 'digest'>): string {
 export async function getContent(parts: ManagerParts, given: AssetRecord, options: GetOptions = {}, context: MutationContext = ANONYMOUS): Promise<string> {
   let record = given
   const out = options.out === undefined ? undefined : await outPath(options.out, fileNameOf(record), record.type)
-  await assertReferenceUnchanged(await storageOfRecord(parts, record), record)
+  await checkPinOrOffline(parts, record)
   const scratch = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : undefined
   const target = scratch === undefined ? temporaryPathFor(out as string) : join(scratch, fileNameOf(record))
   try {
@@ -236,7 +251,13 @@ async function* verified(source: AsyncIterable<Uint8Array>, expected: ContentDig
  * A whole stream of a reference not read before: hashed as it passes, and its digest recorded
  * at the end (first writer wins); a digest other than one recorded before fails the stream.
  */
-async function* recordingDigest(source: AsyncIterable<Uint8Array>, registry: Registry, record: AssetRecord, context: MutationContext): AsyncIterable<Uint8Array> {
+async function* recordingDigest(
+  source: AsyncIterable<Uint8Array>,
+  storage: Storage,
+  registry: Registry,
+  record: AssetRecord,
+  context: MutationContext,
+): AsyncIterable<Uint8Array> {
   const hash = createHash('sha256')
   let size = 0
   for await (const chunk of source) {
@@ -247,6 +268,9 @@ async function* recordingDigest(source: AsyncIterable<Uint8Array>, registry: Reg
   const what = `${record.key}@${record.version}`
   if (size !== record.size) throw new IntegrityError(`${what}: streamed ${size} bytes, registered with ${record.size}`)
   const actual: ContentDigest = `sha256:${hash.digest('hex')}`
+  // Checked again after the read: an object replaced between the first check and the read
+  // must not have its bytes recorded as this version's for good.
+  await assertReferenceUnchanged(storage, record)
   const recorded = await registry.recordContentDigest(record.key, record.version, actual, context)
   if (recorded.digest !== actual) throw new IntegrityError(`${what}: streamed bytes have digest ${actual}, but its first read recorded ${recorded.digest}`)
 }
@@ -308,7 +332,7 @@ export async function streamContent(
   } else {
     source = openRegistered(storage, target.location, { ...range, signal: options.signal })
     const what = `${record.key}@${record.version}`
-    if (whole && isPinDigest(target.digest)) source = recordingDigest(source, parts.registry, record, context)
+    if (whole && isPinDigest(target.digest)) source = recordingDigest(source, storage, parts.registry, record, context)
     else if (whole) source = verified(source, target.digest as ContentDigest, what)
   }
   return rechunk(source, options.chunkSize)

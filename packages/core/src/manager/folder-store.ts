@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import type { TransferProgress } from '../atomic-file.js'
 import type { Storage } from '../contracts/storage.js'
 import { blobLocation, type ContentDigest, sha256 } from '../digest.js'
@@ -9,6 +9,9 @@ import type { ContentLease } from './content-lease.js'
 import { STAGING_PREFIX } from './content-store.js'
 import type { FolderFile } from './folder-manifest.js'
 import { ManifestBuilder } from './manifest-builder.js'
+
+/** Reading without waiting: opening a FIFO swapped in for a file would otherwise block the event loop. */
+const READ_NO_WAIT = constants.O_RDONLY | constants.O_NONBLOCK
 
 /** Files in flight at once: enough to keep the disk and the thread pool busy. */
 export const LOCAL_FOLDER_CONCURRENCY = 16
@@ -171,7 +174,7 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 function readIfSmall(path: string): Buffer | undefined {
   let fd: number
   try {
-    fd = openSync(path, 'r')
+    fd = openSync(path, READ_NO_WAIT)
   } catch (cause) {
     throw new InvalidInputError(`folder file ${path} cannot be read (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause })
   }

@@ -61,7 +61,7 @@ async function checkObject(
   expected: { digest: ContentDigest | PinDigest; size: number },
   deep: boolean,
   signal?: AbortSignal,
-  record?: { registry: Registry; key: string; version: string; context: MutationContext },
+  record?: { registry: Registry; key: string; version: string; context: MutationContext; pinProblem: () => Promise<string | null> },
 ): Promise<string | null> {
   const info = await storage.stat(location)
   if (!info) return 'missing from storage'
@@ -72,6 +72,9 @@ async function checkObject(
   const actual: ContentDigest = `sha256:${hash.digest('hex')}`
   // A reference never read before: this full read records its digest, as a first get would.
   if (isPinDigest(expected.digest) && record) {
+    // Checked again after the read, so that bytes of an object replaced meanwhile are never recorded.
+    const changed = await record.pinProblem()
+    if (changed) return changed
     const recorded = await record.registry.recordContentDigest(record.key, record.version, actual, record.context)
     return recorded.digest === actual ? null : `digest ${actual}, but its first read recorded ${recorded.digest}`
   }
@@ -82,9 +85,16 @@ async function verifyRecord(parts: ManagerParts, record: AssetRecord, options: V
   const deep = options.deep ?? true
   const problem = (location: string, message: string): VerifyProblem => ({ key: record.key, version: record.version, location, message })
   if (record.type === 'file') {
-    const storage = await storageOfRecord(parts, record)
-    const recording = { registry: parts.registry, key: record.key, version: record.version, context }
-    const message = (await referenceProblem(storage, record)) ?? (await checkObject(storage, record.location, record, deep, options.signal, recording))
+    let storage: Storage
+    try {
+      storage = await storageOfRecord(parts, record)
+    } catch (error) {
+      // A reference this client cannot read (no reader plugin, an unknown scheme) is one problem, not the end of the run.
+      return [problem(record.location, `cannot be read here: ${error instanceof Error ? error.message : String(error)}`)]
+    }
+    const pinProblem = () => referenceProblem(storage, record)
+    const recording = { registry: parts.registry, key: record.key, version: record.version, context, pinProblem }
+    const message = (await pinProblem()) ?? (await checkObject(storage, record.location, record, deep, options.signal, recording))
     return message ? [problem(record.location, message)] : []
   }
   let files: Awaited<ReturnType<typeof readManifest>>['files']

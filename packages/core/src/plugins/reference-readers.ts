@@ -2,6 +2,7 @@ import type { PluginContext } from '../contracts/plugin.js'
 import type { Storage } from '../contracts/storage.js'
 import { InvalidInputError, UnsupportedOperationError } from '../errors/index.js'
 import type { ExternalReference, ReferenceReaders } from '../manager/external-reference.js'
+import { normalizeEndpoint } from '../manager/external-reference.js'
 import { type LoadPluginOptions, loadPlugin } from './plugin-loader.js'
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/./
@@ -31,8 +32,10 @@ export function createReferenceReaders(context: PluginContext, load: LoadPluginO
       if (!storage) {
         const keyId = value('AWS_ACCESS_KEY_ID')
         const secret = value('AWS_SECRET_ACCESS_KEY')
-        const configured = value('S3_ENDPOINT_URL')?.replace(/\/+$/, '')
-        const signed = keyId !== undefined && secret !== undefined && (configured ?? '') === (endpoint ?? '')
+        const configured = comparableEndpoint(value('S3_ENDPOINT_URL'))
+        // Keys go only to the endpoint they were given for (compared as recorded: normalised).
+        const signed = keyId !== undefined && secret !== undefined && configured !== null && configured === (endpoint ?? '')
+        const sessionToken = value('AWS_SESSION_TOKEN')
         const region = value('S3_REGION') ?? value('AWS_REGION') ?? value('AWS_DEFAULT_REGION')
         const section = {
           type: 's3',
@@ -41,7 +44,7 @@ export function createReferenceReaders(context: PluginContext, load: LoadPluginO
           // On AWS the bucket's region is not known in advance (cz-benchmarks-data's is nowhere in its catalogue).
           ...(endpoint ? { endpoint, forcePathStyle: true } : { followRegionRedirects: true }),
           ...(region ? { region } : {}),
-          ...(signed ? { accessKeyId: keyId, secretAccessKey: secret } : { anonymous: true }),
+          ...(signed ? { accessKeyId: keyId, secretAccessKey: secret, ...(sessionToken ? { sessionToken } : {}) } : { anonymous: true }),
         }
         storage = loadPlugin('storage', section, context, load)
         // A failed load (plugin missing) is not remembered: the next call says why again.
@@ -55,5 +58,15 @@ export function createReferenceReaders(context: PluginContext, load: LoadPluginO
       made.clear()
       await Promise.allSettled(all.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)))
     },
+  }
+}
+
+/** S3_ENDPOINT_URL as an endpoint is recorded ('' when unset: AWS itself), or null when it does not parse (then nothing is signed). */
+function comparableEndpoint(configured: string | undefined): string | null {
+  if (configured === undefined || configured === '') return ''
+  try {
+    return normalizeEndpoint(/^[a-z][a-z0-9+.-]*:\/\//i.test(configured) ? configured : `https://${configured}`)
+  } catch {
+    return null
   }
 }

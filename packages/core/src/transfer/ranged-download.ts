@@ -144,7 +144,9 @@ export async function rangedDownload(
   const file = await open(destPath, start.have.length > 0 ? 'r+' : 'w')
   let hash: DownloadHash | undefined
   try {
-    const journal = outOfOrder && identity && journalPath ? new RangeJournalWriter(journalPath, identity, fileIdentity(await file.stat()), start.have) : null
+    // A caller's partial file (not one this code journaled) is hashed but never journaled as
+    // ours: after a crash, a resume fetches those bytes again instead of trusting them.
+    const journal = outOfOrder && identity && journalPath ? new RangeJournalWriter(journalPath, identity, fileIdentity(await file.stat()), start.fromJournal ? start.have : []) : null
     const prefix = outOfOrder ? 0 : (start.have[0]?.[1] ?? 0)
     const onWorker = outOfOrder || (size !== undefined && size >= (settings.workerHashBytes ?? Number.POSITIVE_INFINITY))
     hash = onWorker ? new WorkerHash(path, spans) : await SequentialHash.start(file, prefix, signal)
