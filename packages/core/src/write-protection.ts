@@ -18,12 +18,13 @@ export function readOnlyModesHold(): boolean {
 
 function computeAnswer(): boolean {
   if (typeof process.geteuid !== 'function') return true
-  if (process.geteuid() === 0) return false
   try {
+    // The capability decides, not the uid: root that dropped CAP_DAC_OVERRIDE is refused a
+    // write to its own read-only file like anyone else.
     const effective = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
     if (effective !== undefined) return (BigInt(`0x${effective}`) & CAP_DAC_OVERRIDE) === 0n
   } catch {
-    // No /proc (macOS): an ordinary process there has no such capability.
+    // No /proc (macOS): root writes anything there, an ordinary process has no such power.
   }
-  return true
+  return process.geteuid() !== 0
 }
