@@ -2,7 +2,7 @@
 // built `assets` command, against its baselines measured in the same run (issue 14):
 // - put             <= 2 × (`cp -r` + `sha256sum` of every file)
 // - cold get        <= 2 × `cp -r`   (the cache fill)
-// - get --out       <= 2 × `cp -r`   (a cold cache: the fill plus the copy out)
+// - get --out       <= 2 × `cp -r`   (a cold cache: straight from storage to the out folder)
 // - verify          <= 2 × `sha256sum` of every file
 // - peak RSS of each command <= 200 MB
 // Usage: node bench/folder-many.mjs [--files N] [--dirs D] [--rounds R] [--dir PARENT] [--keep]
@@ -86,7 +86,9 @@ try {
     // get --out with a cold cache: the path a user without a filled cache takes.
     execFileSync(process.execPath, [bin, 'cache', 'clear', '--quiet'], { env, cwd: root })
     const out = timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-${round}`), '--quiet'])
-    // And with the cache already filled: only the copy out.
+    // And with the cache already filled: only the copy out. A cold get --out from local storage
+    // leaves the cache empty (it copies straight from storage), so the cache is filled first.
+    execFileSync(process.execPath, [bin, 'get', 'bench/folder', '--quiet'], { env, cwd: root })
     const outWarm = timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-warm-${round}`), '--quiet'])
     runs.push({ cp, sha, put, get, warm, verify, out, outWarm })
     for (const dir of [env.ASSETS_HOME, join(root, `out-${round}`), join(root, `out-warm-${round}`)]) rmSync(dir, { recursive: true, force: true })

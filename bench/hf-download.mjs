@@ -4,8 +4,12 @@
 // The test hub is nginx answering the hub's resolve URL as huggingface.co does for an LFS file
 // (302 to the CDN with X-Linked-ETag, X-Linked-Size and X-Repo-Commit) and serving the CDN path
 // with byte ranges, so that neither side shares a process with the server.
+// Then the same against a link model: the CDN path of a second repository capped by nginx at
+// BENCH_LINK_MIBPS per connection (limit_rate, default 64 MiB/s; the resolve answer is not
+// capped), as a CDN caps one stream: curl's one stream meets the cap, parallel ranges do not.
 // Reproduce: `pnpm build && pnpm --filter @assets/bench hf`; BENCH_HF_BYTES (default 1 GiB),
-// BENCH_RUNS (default 3, median), BENCH_HF_DIR (default /dev/shm when present).
+// BENCH_RUNS (default 3, median), BENCH_HF_DIR (default /dev/shm when present), BENCH_LINK_MIBPS
+// (0: skip the capped link).
 import { spawn } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
 import { once } from 'node:events'
@@ -18,6 +22,7 @@ import { createHuggingFaceStorage } from '@assets/storage-huggingface'
 
 const BYTES = Number(process.env.BENCH_HF_BYTES ?? 1 << 30)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const LINK_MIBPS = Number(process.env.BENCH_LINK_MIBPS ?? 64)
 const DIR = process.env.BENCH_HF_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
 const root = mkdtempSync(join(DIR, 'assets-bench-hf-'))
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -61,7 +66,11 @@ async function startHub(port, oid) {
          location = /acme/bench/resolve/main/weights.bin {
            add_header X-Linked-ETag '"${oid}"'; add_header X-Linked-Size ${BYTES}; add_header X-Repo-Commit ${'f'.repeat(40)};
            return 302 /lfs-cdn/${oid}?sig=bench; }
-         location /lfs-cdn/ { alias ${root}/data/; } } }`,
+         location /lfs-cdn/ { alias ${root}/data/; }
+         location = /acme/capped/resolve/main/weights.bin {
+           add_header X-Linked-ETag '"${oid}"'; add_header X-Linked-Size ${BYTES}; add_header X-Repo-Commit ${'f'.repeat(40)};
+           return 302 /capped-cdn/${oid}?sig=bench; }
+         location /capped-cdn/ { alias ${root}/data/; limit_rate ${Math.max(1, LINK_MIBPS)}m; } } }`,
   )
   const child = spawn('nginx', ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(root, 'logs', 'error.log')], { stdio: 'inherit' })
   for (let i = 0; i < 200; i++) {
@@ -104,6 +113,52 @@ async function timed(action) {
   const start = performance.now()
   await action()
   return (performance.now() - start) / 1000
+}
+
+/**
+ * The link model: the CDN's connections capped at LINK_MIBPS by nginx's limit_rate, the same
+ * file, the same clients, in rounds of curl then the plugin. One stream of the plugin shows the
+ * cap holds per connection (it lands on curl's time); the 8 ranges show what parallel ranges buy.
+ */
+async function cappedLink(endpoint, port, oid, context, out) {
+  const storage = createHuggingFaceStorage({ repo: 'acme/capped', endpoint }, context)
+  const oneStream = createHuggingFaceStorage({ repo: 'acme/capped', endpoint, rangeConcurrency: 1 }, context)
+  const times = { curl: [], plugin: [], pluginOne: [] }
+  for (let i = 0; i < RUNS; i++) {
+    rmSync(out, { force: true })
+    times.curl.push(await timed(() => run('curl', ['-sS', '-L', '-o', out, `${endpoint}/acme/capped/resolve/main/weights.bin`])))
+    rmSync(out, { force: true })
+    times.plugin.push(await timed(async () => {
+      const result = await storage.download('weights.bin', out)
+      if (result.digest !== `sha256:${oid}`) throw new Error('plugin: digest mismatch')
+    }))
+    rmSync(out, { force: true })
+    times.pluginOne.push(await timed(() => oneStream.download('weights.bin', out)))
+  }
+  await storage.close?.()
+  await oneStream.close?.()
+  const curl = median(times.curl)
+  const show = (name, t, note = '') => console.log(`${name.padEnd(58)} ${t.toFixed(2)} s  ${(BYTES / (1 << 20) / t).toFixed(0).padStart(5)} MiB/s  ${(t / curl).toFixed(2)} x curl${note}`)
+  console.log(`\nthe same ${mib(BYTES)} over a capped CDN link: nginx limit_rate ${LINK_MIBPS} MiB/s per connection, median of ${RUNS} runs`)
+  console.log(`  (each run: curl ${times.curl.map((t) => t.toFixed(2)).join(', ')} s; 8 ranges ${times.plugin.map((t) => t.toFixed(2)).join(', ')} s)`)
+  show('curl -L -o (one stream, no hash)', curl)
+  show('HuggingFaceStorage.download (8 ranges, sha256 checked)', median(times.plugin), '   goal <= 1.00')
+  show('HuggingFaceStorage.download, one stream', median(times.pluginOne))
+
+  // Stopped at 50 % over the capped link, resumed later from the range journal.
+  rmSync(out, { force: true })
+  const proxy = await startProxy(port)
+  const viaProxy = createHuggingFaceStorage({ repo: 'acme/capped', endpoint: `http://127.0.0.1:${proxy.port}` }, context)
+  const stop = new AbortController()
+  await viaProxy
+    .download('weights.bin', out, { signal: stop.signal, onProgress: (p) => p.bytes >= BYTES / 2 && stop.abort() })
+    .catch((error) => { if (error.name !== 'AbortError') throw error })
+  const before = proxy.stats.bytes
+  const result = await viaProxy.download('weights.bin', out, { resume: true })
+  await proxy.stop()
+  await viaProxy.close?.()
+  if (result.digest !== `sha256:${oid}`) throw new Error('capped resumed download: digest mismatch')
+  console.log(`capped link, stopped at 50 % and resumed with resume: true: ${(proxy.stats.bytes / BYTES).toFixed(4)} x the file size on the wire (${mib(before)} before the stop, ${proxy.stats.connections} connections)   goal <= 1.05`)
 }
 
 let nginx
@@ -154,6 +209,11 @@ try {
   await proxy.stop()
   if (result.digest !== `sha256:${oid}`) throw new Error('resumed download: digest mismatch')
   console.log(`download stopped at 50 % and resumed with resume: true: ${(proxy.stats.bytes / BYTES).toFixed(4)} x the file size on the wire (${mib(before)} before the stop, ${proxy.stats.connections} connections)   goal <= 1.05`)
+  await storage.close?.()
+  await oneStream.close?.()
+  await viaProxy.close?.()
+
+  if (LINK_MIBPS > 0) await cappedLink(endpoint, port, oid, context, out)
 } finally {
   nginx?.kill('SIGTERM')
   if (nginx) await once(nginx, 'exit')

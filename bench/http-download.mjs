@@ -3,9 +3,13 @@
 // curl followed by sha256sum, and Pooch (pooch.retrieve with known_hash), in the same run; then
 // the bytes a download costs when a connection is cut once half the object has crossed the
 // wire, and when the download stops at 50 % and resumes later from its range journal.
+// Then the same against a link model: nginx capping every connection at BENCH_LINK_MIBPS
+// (limit_rate, default 64 MiB/s), as a CDN, S3 or a long-distance TCP window caps one stream,
+// where curl's one stream meets the cap and parallel ranges do not (see BENCHMARKS.md).
 // BENCH_HTTP_BYTES (default 1 GiB), BENCH_RUNS (default 3), BENCH_PYTHON (default /usr/bin/python3),
 // BENCH_HTTP_DIR (default /dev/shm when present: on a shared VM the disk's writeback of earlier
-// runs swamps the differences between clients; point it at a disk folder to include the disk).
+// runs swamps the differences between clients; point it at a disk folder to include the disk),
+// BENCH_LINK_MIBPS (0: skip the capped link).
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
 import { once } from 'node:events'
@@ -19,6 +23,7 @@ import { createHttpStorage } from '@assets/storage-http'
 
 const BYTES = Number(process.env.BENCH_HTTP_BYTES ?? 1 << 30)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const LINK_MIBPS = Number(process.env.BENCH_LINK_MIBPS ?? 64)
 const PYTHON = process.env.BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3')
 const DIR = process.env.BENCH_HTTP_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
 const root = mkdtempSync(join(DIR, 'assets-bench-http-'))
@@ -58,7 +63,8 @@ async function startNginx(port) {
      http { access_log off; sendfile on; client_body_temp_path ${root}/tmp/body; proxy_temp_path ${root}/tmp/proxy;
        fastcgi_temp_path ${root}/tmp/fastcgi; uwsgi_temp_path ${root}/tmp/uwsgi; scgi_temp_path ${root}/tmp/scgi;
        default_type application/octet-stream;
-       server { listen 127.0.0.1:${port}; location /files/ { alias ${root}/data/; } } }`,
+       server { listen 127.0.0.1:${port}; location /files/ { alias ${root}/data/; }
+         location /capped/ { alias ${root}/data/; limit_rate ${Math.max(1, LINK_MIBPS)}m; } } }`,
   )
   const child = spawn('nginx', ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(root, 'logs', 'error.log')], { stdio: 'inherit' })
   for (let i = 0; i < 200; i++) {
@@ -111,6 +117,50 @@ function run(command, args) {
     child.on('error', reject)
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`))))
   })
+}
+
+/**
+ * The link model: every connection capped at LINK_MIBPS by nginx's limit_rate, the same file,
+ * the same clients, in rounds of curl then the plugin. One stream of the plugin shows the cap
+ * holds per connection (it lands on curl's time); the 8 ranges show what parallel ranges buy.
+ */
+async function cappedLink(port, hex, digest, context, out) {
+  const url = `http://127.0.0.1:${port}/capped/object.bin`
+  const storage = createHttpStorage({ baseUrl: `http://127.0.0.1:${port}/capped/` }, context)
+  const oneStream = createHttpStorage({ baseUrl: `http://127.0.0.1:${port}/capped/`, rangeConcurrency: 1 }, context)
+  const times = { curl: [], plugin: [], pluginOne: [] }
+  for (let i = 0; i < RUNS; i++) {
+    rmSync(out, { force: true })
+    times.curl.push(await timed(() => run('curl', ['-sS', '-o', out, url])))
+    rmSync(out, { force: true })
+    times.plugin.push(await timed(() => storage.download('object.bin', out, { digest })))
+    rmSync(out, { force: true })
+    times.pluginOne.push(await timed(() => oneStream.download('object.bin', out, { digest })))
+  }
+  await storage.close()
+  await oneStream.close()
+  const curl = median(times.curl)
+  const show = (name, t, note = '') => console.log(`${name.padEnd(54)} ${t.toFixed(2)} s  ${(BYTES / (1 << 20) / t).toFixed(0).padStart(5)} MiB/s  ${(t / curl).toFixed(2)} x curl${note}`)
+  console.log(`\nthe same ${mib(BYTES)} over a capped link: nginx limit_rate ${LINK_MIBPS} MiB/s per connection, median of ${RUNS} runs`)
+  console.log(`  (each run: curl ${times.curl.map((t) => t.toFixed(2)).join(', ')} s; 8 ranges ${times.plugin.map((t) => t.toFixed(2)).join(', ')} s)`)
+  show('curl -o (one stream, no hash)', curl)
+  show('@assets/storage-http download (8 ranges, sha256 check)', median(times.plugin), '   goal <= 1.00')
+  show('@assets/storage-http download, one stream', median(times.pluginOne))
+
+  // Stopped at 50 % over the capped link, resumed later from the range journal.
+  rmSync(out, { force: true })
+  const proxy = await startProxy(port, undefined)
+  const viaProxy = createHttpStorage({ baseUrl: `http://127.0.0.1:${proxy.port}/capped/` }, context)
+  const stop = new AbortController()
+  await viaProxy
+    .download('object.bin', out, { signal: stop.signal, onProgress: (p) => p.bytes >= BYTES / 2 && stop.abort() })
+    .catch((error) => { if (error.name !== 'AbortError') throw error })
+  const before = proxy.stats.bytes
+  const result = await viaProxy.download('object.bin', out, { resume: true, digest })
+  await viaProxy.close()
+  await proxy.stop()
+  if (result.digest !== `sha256:${hex}`) throw new Error('capped resumed download: digest mismatch')
+  console.log(`capped link, stopped at 50 % and resumed with resume: true: ${(proxy.stats.bytes / BYTES).toFixed(4)} x the file size on the wire (${mib(before)} before the stop, ${proxy.stats.connections} connections)   goal <= 1.05`)
 }
 
 let nginx
@@ -187,6 +237,8 @@ try {
   if (result.digest !== digest) throw new Error('resumed download: digest mismatch')
   console.log(`download stopped at 50 % and resumed with resume: true: ${(countingProxy.stats.bytes / BYTES).toFixed(4)} x the file size on the wire (${mib(before)} before the stop, ${countingProxy.stats.connections} connections)   goal <= 1.05`)
   await storage.close()
+
+  if (LINK_MIBPS > 0) await cappedLink(port, hex, digest, context, out)
 } finally {
   nginx?.kill('SIGTERM')
   if (nginx) await once(nginx, 'exit')

@@ -1,21 +1,25 @@
-// A catalogue of BENCH_ASSETS (default 100 000) assets in each registry, SQLite and PostgreSQL:
+// A catalogue of BENCH_ASSETS (default 100 000) assets in each registry, SQLite, PostgreSQL and
+// MySQL/MariaDB:
 // - registration throughput (assets/s, sequential register calls: each one a transaction);
 // - findAssets with a two-field metadata filter, as a user whose access is checked in the SQL,
 //   p50 and p95 over BENCH_QUERIES runs, against the same query written by hand in SQL and run
 //   on the same database in the same run (goal: ratio <= 1.5, p50 <= 10 ms).
-// PostgreSQL: 127.0.0.1:5432, trust auth; a database of the run's own is created and dropped.
+// PostgreSQL: 127.0.0.1:5432, trust auth; MariaDB/MySQL: 127.0.0.1:3306, root without a password;
+// in each, a database of the run's own is created and dropped.
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compileQuery, defaultAccessControl, principalsOf, sha256, blobLocation } from '@assets/core'
+import { createMysqlRegistry } from '@assets/registry-mysql'
 import { createPostgresRegistry } from '@assets/registry-postgres'
 import { createSqliteRegistry } from '@assets/registry-sqlite'
 import Database from 'better-sqlite3'
+import mysql from 'mysql2/promise'
 import postgres from 'postgres'
 
 const N = Number(process.env.BENCH_ASSETS ?? 100_000)
-const ONLY = process.env.BENCH_REGISTRIES?.split(',') // e.g. sqlite, or postgres; default both
+const ONLY = process.env.BENCH_REGISTRIES?.split(',') // e.g. sqlite, postgres or mysql; default all three
 const Q = Number(process.env.BENCH_QUERIES ?? 200)
 const ORGANISMS = ['human', 'mouse', 'zebrafish', 'fly', 'yeast']
 const TISSUES = Array.from({ length: 20 }, (_, i) => (i === 0 ? 'blood' : `tissue-${i}`))
@@ -127,5 +131,41 @@ async function benchPostgres() {
   }
 }
 
+async function benchMysql() {
+  const admin = { host: '127.0.0.1', port: 3306, user: 'root' }
+  const database = `assets_bench_${randomBytes(4).toString('hex')}`
+  const root = await mysql.createConnection(admin)
+  await root.query(`CREATE DATABASE ${database}`)
+  try {
+    const registry = createMysqlRegistry({ ...admin, database })
+    const rate = await load(registry)
+    const db = await mysql.createConnection({ ...admin, database })
+    await db.query('ANALYZE TABLE versions')
+    const ours = await timed(async () => (await registry.query(query, scope)).items.length)
+    // The same query as a person would write it for MariaDB/MySQL: JSON_VALUE on the metadata
+    // and the ACL lists, ordered by the (is_latest, created_at) index.
+    const p = JSON.stringify(principals)
+    const handTimes = await timed(async () => {
+      const [rows] = await db.query(
+        `SELECT v.* FROM versions v
+         WHERE v.is_latest = 1
+           AND JSON_VALUE(v.metadata, '$.organism') = ? AND JSON_VALUE(v.metadata, '$.tissue') = ?
+           AND (JSON_VALUE(v.acl, '$.owner') IN (?) OR JSON_OVERLAPS(JSON_EXTRACT(v.acl, '$.read'), ?)
+             OR JSON_OVERLAPS(JSON_EXTRACT(v.acl, '$.write'), ?) OR JSON_OVERLAPS(JSON_EXTRACT(v.acl, '$.admin'), ?))
+         ORDER BY v.created_at DESC LIMIT 101`,
+        [where.organism, where.tissue, principals, p, p, p],
+      )
+      return rows.length - 1
+    })
+    await db.end()
+    await registry.close()
+    report('mysql', rate, ours, handTimes)
+  } finally {
+    await root.query(`DROP DATABASE IF EXISTS ${database}`)
+    await root.end()
+  }
+}
+
 if (!ONLY || ONLY.includes('sqlite')) await benchSqlite()
 if (!ONLY || ONLY.includes('postgres')) await benchPostgres()
+if (!ONLY || ONLY.includes('mysql')) await benchMysql()

@@ -1,9 +1,10 @@
 // Run by `pnpm test` before any test: brings what the tests need besides node_modules, so the
 // README's test command works on a fresh machine. The Debian packages in test-packages.txt (the
 // test servers and fixture writers) are installed when missing and this runs as root on Debian;
-// PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) are started when they are not answering
-// and their Debian start commands are here. Anything it cannot bring is named, with the command
-// that brings it, and it exits 1: a test must fail for a missing service, never skip.
+// PostgreSQL (127.0.0.1:5432), MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) are started
+// when they are not answering and their Debian start commands are here. Anything it cannot
+// bring is named, with the command that brings it, and it exits 1: a test must fail for a
+// missing service, never skip.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
@@ -95,6 +96,37 @@ function services() {
         const probe = spawnSync('psql', ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', 'test', '-w', '-tAc', 'SELECT 1'], { encoding: 'utf8' })
         if (probe.status !== 0) {
           problems.push(`PostgreSQL answers on 127.0.0.1:5432, but not to user postgres on database test without a password: ${(probe.stderr ?? '').trim()}`)
+        }
+      },
+    },
+    {
+      name: 'MariaDB',
+      port: 3306,
+      // As the mysql user whatever the config files say: mariadbd refuses to run as root.
+      start:
+        found('mariadbd') && found('start-stop-daemon')
+          ? [['start-stop-daemon', '--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd', '--', '--user=mysql']]
+          : null,
+      // Its socket folder lives in /run, which a reboot empties.
+      setup: () => {
+        mkdirSync('/run/mysqld', { recursive: true })
+        spawnSync('chown', ['mysql:mysql', '/run/mysqld'], { env: adminEnv })
+      },
+      how: 'start MariaDB (or MySQL 8) on 127.0.0.1:3306 with a user root@127.0.0.1 without a password and a database named test',
+      // Answering is not enough: the tests connect over TCP as root without a password. A fresh
+      // Debian install lets root in through the socket only; as root, that is set up here.
+      usable: () => {
+        if (!found('mariadb')) return
+        const probe = () => spawnSync('mariadb', ['-h', '127.0.0.1', '-P', '3306', '-u', 'root', '--skip-password', '-D', 'test', '-e', 'SELECT 1'], { encoding: 'utf8' })
+        let result = probe()
+        if (result.status !== 0 && isRoot) {
+          const setupSql =
+            "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; CREATE DATABASE IF NOT EXISTS test;"
+          spawnSync('mariadb', ['-u', 'root', '-e', setupSql], { encoding: 'utf8', env: adminEnv })
+          result = probe()
+        }
+        if (result.status !== 0) {
+          problems.push(`MariaDB answers on 127.0.0.1:3306, but not to root without a password on database test: ${(result.stderr ?? '').trim()}`)
         }
       },
     },

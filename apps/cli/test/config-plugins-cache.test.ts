@@ -139,6 +139,7 @@ describe('plugins', () => {
       'cache/memcached',
       'cache/redis',
       'cache/s3',
+      'registry/mysql',
       'registry/postgres',
       'registry/sqlite',
       'storage/http',

@@ -11,8 +11,9 @@ const CONTROL = /[\u0000-\u001f\u007f]/
  */
 export function checkLocation(backend: string, location: string, what = 'location'): string {
   if (typeof location !== 'string') throw new InvalidKeyError(`${backend}: a ${what} must be a string, got ${typeof location}`)
-  const shown = JSON.stringify(location.length > 80 ? `${location.slice(0, 80)}…` : location)
+  // Quoted only when refused: this runs once per object, 10⁵ times for a folder of small files.
   const refuse = (why: string): never => {
+    const shown = JSON.stringify(location.length > 80 ? `${location.slice(0, 80)}…` : location)
     throw new InvalidKeyError(`${backend}: refusing ${what} ${shown}: ${why}`)
   }
   if (location === '') refuse('it is empty')

@@ -93,12 +93,22 @@ function isScalar(v: unknown): v is Scalar {
 // "3" or "n >> 3" as some date, turning a typo into a quiet filter.
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/
 
-function toIso(v: unknown, where: string): string {
+/**
+ * The instant an ISO 8601 date string names, as `YYYY-MM-DDTHH:MM:SS.sssZ`, or undefined for
+ * any other text. Registries store this form beside each metadata string that is a date, so
+ * that range operators compare instants as plain text, the same way in every SQL dialect.
+ */
+export function isoInstant(v: unknown): string | undefined {
   const d = v instanceof Date ? v : typeof v === 'string' && ISO_DATE.test(v) ? new Date(v) : undefined
   // A Date outside years 0000-9999 prints as ±YYYYYY-…, which neither this check nor the
   // registries' text comparison of ISO times reads as a date.
   const iso = d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined
-  if (iso === undefined || !ISO_DATE.test(iso)) throw new InvalidQueryError(`${where}: expected a date, got ${JSON.stringify(v)}`)
+  return iso !== undefined && ISO_DATE.test(iso) ? iso : undefined
+}
+
+function toIso(v: unknown, where: string): string {
+  const iso = isoInstant(v)
+  if (iso === undefined) throw new InvalidQueryError(`${where}: expected a date, got ${JSON.stringify(v)}`)
   return iso
 }
 

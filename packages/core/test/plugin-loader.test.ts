@@ -84,6 +84,7 @@ describe('selection by name', () => {
       specifier: '@assets/registry-postgres',
       builtin: true,
     })
+    expect(resolvePluginPackage('registry', 'MariaDB')).toEqual({ kind: 'registry', type: 'mysql', specifier: '@assets/registry-mysql', builtin: true })
   })
 
   it('imports any other type as a package name', async () => {
@@ -118,11 +119,12 @@ describe('selection by name', () => {
   })
 
   it('lists every built-in plugin with its package', () => {
-    expect(listBuiltinPlugins()).toHaveLength(10)
+    expect(listBuiltinPlugins()).toHaveLength(11)
     expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 'redis', packageName: '@assets/cache-redis' })
     expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 'memcached', packageName: '@assets/cache-memcached' })
     expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 's3', packageName: '@assets/cache-s3' })
     expect(BUILTIN_PLUGINS.registry.sqlite).toBe('@assets/registry-sqlite')
+    expect(listBuiltinPlugins()).toContainEqual({ kind: 'registry', name: 'mysql', packageName: '@assets/registry-mysql' })
   })
 })
 

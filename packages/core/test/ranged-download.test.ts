@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, rmSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,6 +57,27 @@ describe('rangedDownload', () => {
     })
     expect(result).toMatchObject({ digest: sha256(bytes), fresh: false, fetched: 60 * KiB })
     expect(asked).toEqual([[40 * KiB, bytes.length]])
+  })
+
+  it('a journal that can no longer be written fails the download, with no rejection left unhandled, although ranges do not wait for it', async () => {
+    const bytes = randomBytes(300 * KiB)
+    const { read } = await sourceOf(bytes)
+    const dir = await mkdtemp(join(tmpdir(), 'ranged-dest-'))
+    const journals = join(dir, 'journals')
+    let broken = false
+    // Once the first journal is written, its folder becomes a file (in one step, so that no
+    // journal write slips in between): every later rewrite fails.
+    const breaking: RangeReader = async function* (start, end, signal) {
+      if (start > 0 && !broken) {
+        broken = true
+        rmSync(journals, { recursive: true, force: true })
+        writeFileSync(journals, 'not a folder')
+      }
+      yield* read(start, end, signal)
+    }
+    await expect(rangedDownload({ name: 'object', size: bytes.length, version: 'v1' }, breaking, join(dir, 'out.bin'), settings(journals))).rejects.toMatchObject({
+      code: expect.stringMatching(/^(EEXIST|ENOTDIR|ENOENT)$/),
+    })
   })
 
   it('refuses a source that sends more than the range asked for, or fewer bytes than the object has', async () => {

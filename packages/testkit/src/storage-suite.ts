@@ -8,6 +8,7 @@ import { expectAborted, expectFailure } from './expect-failure.js'
 import { randomKey, temporaryFolder } from './fixtures.js'
 import { locationsUnder, objectsUnder, type StorageTest } from './storage-case.js'
 import { storageLinkCases } from './storage-link-cases.js'
+import { refusedPresignCase, storagePresignCases } from './storage-presign-cases.js'
 import { storageReadCases } from './storage-read-cases.js'
 
 export interface StorageSuiteOptions {
@@ -82,6 +83,8 @@ export function storageSuite(it: TestAPI, create: () => Storage | Promise<Storag
     expect(typeof storage.linkTo).toBe(options.linkTo ? 'function' : 'undefined')
   })
   if (options.linkTo) storageLinkCases(test)
+  if (capabilities.presign) storagePresignCases(test)
+  else refusedPresignCase(test)
   refusedCapabilityCases(test, capabilities)
 }
 

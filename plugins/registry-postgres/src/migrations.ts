@@ -1,17 +1,9 @@
 import { BackendUnavailableError } from '@assets/core'
-import { MIGRATION_LOCK_SPACE } from './key-lock.js'
+import { applyMigrations, type Migration, recomputeColumns, SchemaTooNewError, type SqlDialect } from '@assets/registry-sql'
 import type { Lane } from './connection-lanes.js'
-import type { Queryable } from './postgres-client.js'
-import { run } from './sql-params.js'
-import type { Tables } from './tables.js'
+import { MIGRATION_LOCK_SPACE } from './key-lock.js'
+import { pgSession } from './postgres-session.js'
 import { transaction } from './transaction.js'
-
-export interface Migration {
-  version: number
-  name: string
-  /** Runs with search_path set to the registry's schema, so names are unqualified. */
-  sql: string
-}
 
 /**
  * Ordered and append-only: a published migration is never edited, a change is a new one.
@@ -151,6 +143,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX content_leases_expires ON content_leases (expires_at);
     `,
   },
+  {
+    version: 5,
+    name: 'shared SQL layer',
+    // The registry now runs on @assets/registry-sql, and range operators on metadata dates
+    // read instants of ISO 8601 strings only, derived by core, instead of a port of SQLite's
+    // date functions: the stored dates are derived again.
+    sql: '',
+    backfill: recomputeColumns(['metadata_dates']),
+  },
 ]
 
 /**
@@ -160,53 +161,42 @@ export const MIGRATIONS: readonly Migration[] = [
  * after the first finds nothing left to do. A schema migrated by a newer release of this
  * plugin is refused rather than written to.
  */
-export async function migrate(lane: Lane, tables: Tables, target: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(lane: Lane, d: SqlDialect, schema: string, target: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const latestKnown = migrations.at(-1)?.version ?? 0
-  const current = await currentVersion(lane.sql, tables)
-  checkNotNewer(current, latestKnown, tables, target)
+  const tooNew = (current: number) =>
+    new BackendUnavailableError(
+      'postgres',
+      `the schema "${schema}" on ${target} is version ${current}, newer than this plugin knows (${latestKnown}): upgrade @assets/registry-postgres`,
+    )
+  const current = await currentVersion(lane, d)
+  if (current > latestKnown) throw tooNew(current)
   if (current === latestKnown) return []
   return await transaction(lane, {}, async (tx) => {
-    await run(tx, 'SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', [MIGRATION_LOCK_SPACE, tables.schemaName])
-    const [encoding] = await run<{ server_encoding: string }>(tx, 'SHOW server_encoding')
+    const s = pgSession(tx)
+    await s.all('SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', [MIGRATION_LOCK_SPACE, schema])
+    const [encoding] = await s.all<{ server_encoding: string }>('SHOW server_encoding')
     // Keys, tags and the key-prefix range rely on UTF-8 byte order, as in SQLite.
     if (encoding?.server_encoding !== 'UTF8') {
       throw new BackendUnavailableError('postgres', `the database ${target} uses ${encoding?.server_encoding} encoding; the registry needs UTF8`)
     }
-    const [exists] = await run<{ found: boolean }>(tx, 'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS found', [tables.schemaName])
+    const [exists] = await s.all<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS found', [schema])
     // Only when missing: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege.
-    if (!exists?.found) await run(tx, `CREATE SCHEMA ${tables.schema}`, [], false)
-    await run(tx, `SET LOCAL search_path TO ${tables.schema}`, [], false)
-    await run(
-      tx,
-      `CREATE TABLE IF NOT EXISTS ${tables.schemaVersion} (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)`,
-      [],
-      false,
-    )
-    const locked = await currentVersion(tx, tables)
-    checkNotNewer(locked, latestKnown, tables, target)
-    const applied: number[] = []
-    for (const m of migrations) {
-      if (m.version <= locked) continue
-      await tx.unsafe(m.sql)
-      await run(tx, `INSERT INTO ${tables.schemaVersion} (version, name, applied_at) VALUES ($1, $2, $3)`, [m.version, m.name, new Date().toISOString()], false)
-      applied.push(m.version)
+    if (!exists?.found) await s.run(`CREATE SCHEMA "${schema}"`)
+    // Migrations name their tables unqualified.
+    await s.run(`SET LOCAL search_path TO "${schema}"`)
+    try {
+      return await applyMigrations(s, d, migrations)
+    } catch (error) {
+      if (error instanceof SchemaTooNewError) throw tooNew(error.current)
+      throw error
     }
-    return applied
   })
 }
 
-async function currentVersion(db: Queryable, tables: Tables): Promise<number> {
-  const [table] = await run<{ found: string | null }>(db, 'SELECT to_regclass($1)::text AS found', [tables.schemaVersion], false)
+async function currentVersion(lane: Lane, d: SqlDialect): Promise<number> {
+  const s = pgSession(lane.sql)
+  const [table] = await s.all<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [d.tables.schemaVersion], { prepare: false })
   if (!table?.found) return 0
-  const [row] = await run<{ v: number }>(db, `SELECT coalesce(max(version), 0) AS v FROM ${tables.schemaVersion}`, [], false)
+  const [row] = await s.all<{ v: number }>(`SELECT coalesce(max(version), 0) AS v FROM ${d.tables.schemaVersion}`, [], { prepare: false })
   return row?.v ?? 0
-}
-
-function checkNotNewer(current: number, latestKnown: number, tables: Tables, target: string): void {
-  if (current > latestKnown) {
-    throw new BackendUnavailableError(
-      'postgres',
-      `the schema ${tables.schema} on ${target} is version ${current}, newer than this plugin knows (${latestKnown}): upgrade @assets/registry-postgres`,
-    )
-  }
 }

@@ -2,8 +2,8 @@ import { type CompiledQuery, compileQuery, hasErrorCode, sha256, Value } from '@
 import { registrySuite } from '@assets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import plugin, { createPostgresRegistry, PostgresRegistryOptionsSchema } from '../src/index.js'
-import { compileToSql } from '../src/query-compiler.js'
-import { tablesIn } from '../src/tables.js'
+import { compileToSql } from '@assets/registry-sql'
+import { postgresDialect } from '../src/postgres-dialect.js'
 import { adminConnection, freshSchema, registryOptions, testDatabase } from './fixtures/database.js'
 import { makeRecord as fileRecord } from '@assets/testkit'
 
@@ -117,6 +117,26 @@ describe('postgres registry', () => {
     expect((error as Error).message).toMatch(/newer than this plugin knows/)
   })
 
+  it('upgrading to schema 5 derives the dates of rows already there again, ISO 8601 only', async () => {
+    const schema = freshSchema('dates')
+    const registry = createPostgresRegistry(registryOptions(schema))
+    await registry.register(fileRecord('dates/julian', '1.0.0', { metadata: { at: '2460000.5' } }), actor)
+    await registry.register(fileRecord('dates/iso', '1.0.0', { metadata: { at: '2024-01-15T01:30:00+02:00' } }), actor)
+    await registry.close()
+    // As a release before 5 left them: the dates SQLite's functions read, a Julian day included.
+    await admin.unsafe(`UPDATE "${schema}".versions SET metadata_dates = '{"at": "2023-02-24T12:00:00.000Z"}' WHERE key = 'dates/julian'`)
+    await admin.unsafe(`UPDATE "${schema}".versions SET metadata_dates = '{"at": "2024-01-14T23:30:00.000Z"}' WHERE key = 'dates/iso'`)
+    await admin.unsafe(`DELETE FROM "${schema}".schema_version WHERE version = 5`)
+    const upgraded = createPostgresRegistry(registryOptions(schema))
+    const keys = async (where: NonNullable<Parameters<typeof compileQuery>[0]>['where']) =>
+      (await upgraded.query(compileQuery({ where, keyPrefix: 'dates/' }), everyone)).items.map((r) => r.key)
+    expect(await keys({ at: { $gte: '2000-01-01' } })).toEqual(['dates/iso'])
+    expect(await keys({ at: { $lt: '2024-01-15' } })).toEqual(['dates/iso'])
+    const [version] = await admin.unsafe<Array<{ v: number }>>(`SELECT max(version) AS v FROM "${schema}".schema_version`)
+    expect(version?.v).toBe(5)
+    await upgraded.close()
+  })
+
   it('metadata filters never wait on a GIN pending list: registrations go straight into the index', async () => {
     const schema = freshSchema('gin')
     const registry = createPostgresRegistry(registryOptions(schema))
@@ -207,7 +227,7 @@ describe('postgres registry', () => {
         '2024-01-01T00:00:00.000Z', TRUE, TRUE, 1, 0, 0
       FROM generate_series(1, 5000) AS i`)
     await admin.unsafe(`ANALYZE "${schema}".versions`)
-    const { text, params } = compileToSql(compileQuery({ where: { organism: 'human', tissue: 'blood' } }), everyone, tablesIn(schema))
+    const { sql: text, params } = compileToSql(compileQuery({ where: { organism: 'human', tissue: 'blood' } }), everyone, postgresDialect(schema))
     const plan = await admin.unsafe<Array<{ 'QUERY PLAN': string }>>(`EXPLAIN ${text}`, params)
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/Bitmap Index Scan on versions_metadata/)
     expect((await registry.query(compileQuery({ where: { organism: 'human', tissue: 'blood' } }), everyone)).items.map((r) => r.key)).toEqual([

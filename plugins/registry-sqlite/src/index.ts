@@ -1,10 +1,19 @@
 import { definePlugin, SPECIFICATION_VERSION } from '@assets/core'
+import { SqlRegistry } from '@assets/registry-sql'
+import { SqliteConnector } from './sqlite-connector.js'
+import { sqliteDialect } from './sqlite-dialect.js'
 import { type SqliteRegistryOptions, SqliteRegistryOptionsSchema } from './sqlite-options.js'
-import { SqliteRegistry } from './sqlite-registry.js'
 
-export { MIGRATIONS, type Migration } from './migrations.js'
+export { MIGRATIONS } from './migrations.js'
+export type { Migration } from '@assets/registry-sql'
 export { DEFAULT_BUSY_TIMEOUT_MS, type SqliteRegistryOptions, SqliteRegistryOptionsSchema } from './sqlite-options.js'
-export { SqliteRegistry } from './sqlite-registry.js'
+
+/** The catalogue in one SQLite file: the shared SQL registry on a better-sqlite3 connection. */
+export class SqliteRegistry extends SqlRegistry {
+  constructor(options: SqliteRegistryOptions) {
+    super('sqlite', new SqliteConnector(options), sqliteDialect)
+  }
+}
 
 /** A registry in one SQLite file. Does no I/O: the file is opened (and migrated) on first use. */
 export function createSqliteRegistry(options: SqliteRegistryOptions): SqliteRegistry {

@@ -1,10 +1,4 @@
-import type BetterSqlite3 from 'better-sqlite3'
-
-export interface Migration {
-  version: number
-  name: string
-  sql: string
-}
+import { type Migration, recomputeColumns } from '@assets/registry-sql'
 
 /**
  * Ordered and append-only: a published migration is never edited, a change is a new one.
@@ -136,34 +130,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX content_leases_expires ON content_leases (expires_at);
     `,
   },
+  {
+    version: 5,
+    name: 'shared SQL layer',
+    // The registry now runs on @assets/registry-sql: annotations name their author user_name,
+    // as in every dialect, and range operators on metadata dates read the instants derived at
+    // registration (ISO 8601 strings only) instead of SQLite's date functions.
+    sql: `
+      ALTER TABLE annotations RENAME COLUMN user TO user_name;
+      ALTER TABLE versions ADD COLUMN metadata_dates TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata_dates));
+    `,
+    backfill: recomputeColumns(['metadata_dates']),
+  },
 ]
-
-/**
- * Brings the schema up to date and returns the versions it applied. The check and the
- * migrations share one IMMEDIATE transaction: processes that start together queue on the write
- * lock, and every one after the first finds nothing left to do.
- */
-export function migrate(db: BetterSqlite3.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
-  const run = db.transaction((): number[] => {
-    db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
-      version INTEGER PRIMARY KEY,
-      name TEXT NOT NULL,
-      applied_at TEXT NOT NULL
-    )`)
-    const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_version').get() as { v: number }).v
-    const latestKnown = migrations.at(-1)?.version ?? 0
-    if (current > latestKnown) {
-      throw new Error(`the database schema is version ${current}, newer than this plugin knows (${latestKnown}): upgrade @assets/registry-sqlite`)
-    }
-    const applied: number[] = []
-    const record = db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)')
-    for (const m of migrations) {
-      if (m.version <= current) continue
-      db.exec(m.sql)
-      record.run(m.version, m.name, new Date().toISOString())
-      applied.push(m.version)
-    }
-    return applied
-  })
-  return run.immediate()
-}

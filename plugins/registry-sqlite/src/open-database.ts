@@ -2,11 +2,10 @@ import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { AssetError, BackendUnavailableError, metadataSignature } from '@assets/core'
 import Database from 'better-sqlite3'
-import { migrate } from './migrations.js'
 
 const IN_MEMORY = ':memory:'
 
-/** Opens the file, makes it safe for several processes at once, and migrates it. */
+/** Opens the file and makes it safe for several processes at once; the connector migrates it. */
 export function openDatabase(path: string, busyTimeoutMs: number, shared = false): Database.Database {
   let db: Database.Database | undefined
   try {
@@ -18,7 +17,6 @@ export function openDatabase(path: string, busyTimeoutMs: number, shared = false
     // last commits, never corrupt the file.
     db.pragma('synchronous = NORMAL')
     registerFunctions(db)
-    migrate(db)
     return db
   } catch (error) {
     db?.close()

@@ -101,7 +101,7 @@ describe('sqlite registry', () => {
     await registry.close()
   })
 
-  it('upgrading a version-1 database fills the metadata signature of rows already there', async () => {
+  it('upgrading a version-1 database fills the signature and the dates of rows already there', async () => {
     const path = freshPath('upgrade')
     const old = new Database(path)
     old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)')
@@ -113,12 +113,21 @@ describe('sqlite registry', () => {
     const insert = old.prepare(`INSERT INTO versions (key, version, kind, type, digest, size, file_count, location, metadata,
       relationships, acl, created_by, created_at, is_latest, is_head, v_major, v_minor, v_patch)
       VALUES (?, '1.0.0', 'dataset', 'file', ?, 1, 1, 'blobs/x', ?, '[]', ?, 'user:tester', ?, 1, 1, 1, 0, 0)`)
-    insert.run('old/human', sha256('a'), JSON.stringify({ organism: 'human', n: 2 }), acl, '2024-01-01T00:00:00.000Z')
-    insert.run('old/mouse', sha256('b'), JSON.stringify({ organism: 'mouse', n: 2 }), acl, '2024-01-02T00:00:00.000Z')
+    insert.run('old/human', sha256('a'), JSON.stringify({ organism: 'human', n: 2, at: '2024-01-15T01:30:00+02:00' }), acl, '2024-01-01T00:00:00.000Z')
+    insert.run('old/mouse', sha256('b'), JSON.stringify({ organism: 'mouse', n: 2, at: '2460000.5' }), acl, '2024-01-02T00:00:00.000Z')
     old.close()
     const registry = createSqliteRegistry({ path })
     const found = await registry.query(compileQuery({ where: { organism: 'human', n: 2.0 } }), everyone)
     expect(found.items.map((r) => r.key)).toEqual(['old/human'])
+    // Dates of rows already there are derived by the upgrade: an ISO date is its instant, a
+    // Julian day number (which SQLite's date functions read) is no date.
+    const dated = await registry.query(compileQuery({ where: { at: { $gte: '2000-01-01' } } }), everyone)
+    expect(dated.items.map((r) => r.key)).toEqual(['old/human'])
+    const before = await registry.query(compileQuery({ where: { at: { $lt: '2024-01-15' } } }), everyone)
+    expect(before.items.map((r) => r.key)).toEqual(['old/human'])
+    // The annotations table of version 1 takes annotations after the upgrade.
+    await registry.annotate({ key: 'old/human', version: '1.0.0', text: 'still here', user: 'tester', createdAt: '2024-02-01T00:00:00.000Z' }, { actor: 'user:tester' })
+    expect((await registry.listAnnotations('old/human')).map((a) => [a.text, a.user])).toEqual([['still here', 'tester']])
     await registry.close()
     const db = new Database(path, { readonly: true })
     expect(db.prepare('SELECT max(version) FROM schema_version').pluck().get()).toBe(MIGRATIONS.at(-1)?.version)

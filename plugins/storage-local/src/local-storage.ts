@@ -207,6 +207,11 @@ export class LocalStorage implements Storage {
     return linkObject(locationPath(this.root, location), location, destPath, options)
   }
 
+  /** The file that holds `location`, for a caller that reads many objects directly (see Storage.localPath). */
+  localPath(location: string): string {
+    return locationPath(this.root, location)
+  }
+
   async delete(location: string): Promise<void> {
     const path = locationPath(this.root, location)
     try {

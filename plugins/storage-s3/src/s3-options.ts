@@ -44,6 +44,12 @@ export const s3StorageOptionsSchema = Type.Object(
         description: 'SDK flexible checksums: when_supported (SDK default) or when_required (for servers that refuse them); default when_supported.',
       }),
     ),
+    presignedPayloadCheck: Type.Optional(
+      Type.Boolean({
+        description:
+          'The server refuses a presigned PUT whose body does not match its signed x-amz-content-sha256 (AWS S3 and Ceph RGW do); false makes presigned PUTs say verified: false, so the caller hashes what arrives. Default true.',
+      }),
+    ),
     referenceBuckets: Type.Optional(
       Type.Array(Type.String({ minLength: 3, maxLength: 63 }), {
         description:

@@ -3,20 +3,26 @@ import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@a
 import {
   AccessDeniedError,
   AssetError,
+  checkLocation,
+  checkPresignRequest,
   type DownloadOptions,
   type DownloadResult,
   type ExternalObject,
   InvalidInputError,
   NotFoundError,
   type OpenOptions,
+  type PresignedRequest,
+  type PresignRequest,
   type Storage,
   type StorageCapabilities,
   type StorageObjectInfo,
   type UploadOptions,
   type UploadResult,
+  UnsupportedOperationError,
 } from '@assets/core'
 import { abortStaleUploads, type StaleUpload } from './stale-uploads.js'
 import { describeExternalObject } from './external-reference.js'
+import { presignObject } from './presigned-request.js'
 import { DIGEST_METADATA, uploadObject } from './object-upload.js'
 import { downloadFresh, downloadObject } from './ranged-download.js'
 import { readWindow } from './ranged-read.js'
@@ -42,7 +48,7 @@ export const S3_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.fre
   range: true,
   multipart: true,
   resumableUpload: true,
-  presign: false,
+  presign: true,
   atomicMove: false,
   folderConcurrency: DEFAULT_FOLDER_CONCURRENCY,
 })
@@ -73,6 +79,8 @@ export class S3Storage implements Storage {
   readonly prefix: string
   private readonly ctx: S3Context
   private readonly checksums: boolean
+  private readonly anonymous: boolean
+  private readonly payloadCheck: boolean
   private readonly referenceBuckets: ReadonlySet<string>
 
   constructor(options: S3StorageOptions, env: S3StorageEnvironment = {}) {
@@ -82,9 +90,14 @@ export class S3Storage implements Storage {
     this.bucket = options.bucket
     this.prefix = normalizePrefix(options.prefix)
     this.checksums = options.checksum !== 'when_required'
+    this.anonymous = options.anonymous === true
+    this.payloadCheck = options.presignedPayloadCheck !== false
     this.referenceBuckets = new Set(options.referenceBuckets ?? [this.bucket])
+    // Anonymous requests have no key to sign a URL with.
     this.capabilities =
-      options.folderConcurrency === undefined ? S3_STORAGE_CAPABILITIES : Object.freeze({ ...S3_STORAGE_CAPABILITIES, folderConcurrency: options.folderConcurrency })
+      options.folderConcurrency === undefined && !this.anonymous
+        ? S3_STORAGE_CAPABILITIES
+        : Object.freeze({ ...S3_STORAGE_CAPABILITIES, presign: !this.anonymous, folderConcurrency: options.folderConcurrency ?? DEFAULT_FOLDER_CONCURRENCY })
     const logger = env.logger ?? { warn: () => {} }
     this.ctx = new S3Context(createS3Client(options, env), {
       bucket: this.bucket,
@@ -227,6 +240,24 @@ export class S3Storage implements Storage {
       return await describeExternalObject(this.ctx, target, this.prefix, this.bucket, options.signal)
     } catch (error) {
       rethrow(error, `reading ${describeTarget(target)} to register it`)
+    }
+  }
+
+  /**
+   * A GetObject or PutObject URL for one of the store's own objects (a relative location under
+   * its prefix: no `s3://` reference, no other bucket). A PUT with a digest signs its hash, and
+   * is `verified` unless option presignedPayloadCheck says the server may not check it (see
+   * presigned-request.ts). Signing sends nothing.
+   */
+  async presign(location: string, request: PresignRequest): Promise<PresignedRequest> {
+    const checked = checkPresignRequest('s3', request)
+    if (this.anonymous) throw new UnsupportedOperationError('s3: an anonymous store (option anonymous) has no credentials to presign with')
+    if (isExternalUri(location)) throw new InvalidInputError('s3: only the store\'s own locations are presigned, not s3:// references')
+    const target = this.target(checkLocation('s3', location))
+    try {
+      return await presignObject(this.ctx, target, checked, { checksums: this.checksums, payloadCheck: this.payloadCheck })
+    } catch (error) {
+      rethrow(error, `presigning ${describeTarget(target)}`)
     }
   }
 

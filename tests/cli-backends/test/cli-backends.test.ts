@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import mysql from 'mysql2/promise'
 import postgres from 'postgres'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -84,6 +85,23 @@ describe('each built-in backend, selected by the seed’s variables', () => {
     }
     // The embedded registry was not touched.
     await expect(stat(join(s.path('home-pg'), 'registry.db'))).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('DB_TYPE=MariaDB keeps the catalogue in MariaDB', async () => {
+    const database = `assets_cli_${randomBytes(4).toString('hex')}`
+    const admin = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' })
+    await admin.query(`CREATE DATABASE \`${database}\``)
+    try {
+      const env = { DB_TYPE: 'MariaDB', DB_HOST: '127.0.0.1', DB_PORT: '3306', DB_USER: 'root', DB_NAME: database }
+      const { put } = await roundTrip('maria/one', env, s.path('home-maria'))
+      const [rows] = await admin.query(`SELECT version FROM \`${database}\`.versions WHERE \`key\` = 'maria/one'`)
+      expect((rows as Array<{ version: string }>).map((r) => r.version)).toEqual([put.version])
+      // The embedded registry was not touched.
+      await expect(stat(join(s.path('home-maria'), 'registry.db'))).rejects.toMatchObject({ code: 'ENOENT' })
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS \`${database}\``)
+      await admin.end()
+    }
   })
 
   it('STORAGE_TYPE=S3 keeps the content in the bucket (a Ceph RADOS Gateway)', async () => {

@@ -27,7 +27,7 @@ const TYPE_ALIASES: Record<PluginKind, Record<string, string>> = {
     huggingfacehub: 'huggingface',
   },
   cache: { local: 'local', localcache: 'local', disk: 'local', filesystem: 'local', redis: 'redis', rediscache: 'redis', memcached: 'memcached', memcache: 'memcached', memcachedcache: 'memcached', s3: 's3', s3cache: 's3' },
-  registry: { sqlite: 'sqlite', sqlite3: 'sqlite', postgres: 'postgres', postgresql: 'postgres', pg: 'postgres' },
+  registry: { sqlite: 'sqlite', sqlite3: 'sqlite', postgres: 'postgres', postgresql: 'postgres', pg: 'postgres', mysql: 'mysql', mariadb: 'mysql' },
 }
 
 export function normalizePluginType(kind: PluginKind, type: string): string {
@@ -105,6 +105,16 @@ const S3_CONNECTION: OptionVariable[] = [
   { variable: 'AWS_SECRET_ACCESS_KEY', field: 'secretAccessKey', parse: text },
 ]
 
+/** The seed's connection variables of a database server (PostgreSQL, MySQL/MariaDB). */
+const DB_CONNECTION: OptionVariable[] = [
+  { variable: 'DB_HOST', field: 'host', parse: text },
+  { variable: 'DB_PORT', field: 'port', parse: port },
+  { variable: 'DB_NAME', field: 'database', parse: text },
+  { variable: 'DB_USER', field: 'user', parse: text },
+  { variable: 'DB_PASSWORD', field: 'password', parse: text },
+  { variable: 'DB_SSL_MODE', field: 'sslMode', parse: text },
+]
+
 /**
  * Backend options by section and plugin type. A variable is only read when the section's
  * resolved type matches, so a stray `AWS_ACCESS_KEY_ID` cannot leak into local storage.
@@ -146,14 +156,8 @@ export const OPTION_VARIABLES: Record<PluginKind, Record<string, OptionVariable[
   },
   registry: {
     sqlite: [{ variable: 'DB_PATH', field: 'path', parse: text }],
-    postgres: [
-      { variable: 'DB_HOST', field: 'host', parse: text },
-      { variable: 'DB_PORT', field: 'port', parse: port },
-      { variable: 'DB_NAME', field: 'database', parse: text },
-      { variable: 'DB_USER', field: 'user', parse: text },
-      { variable: 'DB_PASSWORD', field: 'password', parse: text },
-      { variable: 'DB_SSL_MODE', field: 'sslMode', parse: text },
-    ],
+    postgres: DB_CONNECTION,
+    mysql: DB_CONNECTION,
   },
 }
 

@@ -10,6 +10,7 @@ export interface StorageCapabilities {
   range: boolean
   multipart: boolean
   resumableUpload: boolean
+  /** `presign`: short-lived URLs through which a client moves an object's bytes without us. */
   presign: boolean
   /** `move` is a cheap, atomic rename on this backend (a local folder), not a copy. */
   atomicMove: boolean
@@ -102,6 +103,47 @@ export interface OpenOptions {
   signal?: AbortSignal
 }
 
+/** What `presign` is asked for; `checkPresignRequest` checks it the same way for every backend. */
+export interface PresignRequest {
+  /** `GET` reads the object (the client may send `Range`); `PUT` writes it in one request. */
+  method: 'GET' | 'PUT'
+  /** How long the URL works: a whole number from 1 to 604800 (7 days, SigV4's longest). */
+  expiresInSeconds: number
+  /**
+   * PUT only: the digest of the bytes the client will send. A backend that can makes the store
+   * itself refuse any other bytes (then `verified` is true).
+   */
+  digest?: ContentDigest
+  /** PUT only: the exact byte count; a backend that can refuses any other length. */
+  size?: number
+  /** PUT: the type the object is stored with; GET: the `Content-Type` of the answer. */
+  contentType?: string
+}
+
+/**
+ * A request any HTTP client can make, without credentials of its own: whoever holds it can
+ * make it until `expiresAt`, so it is handed out only after the caller's access check, and
+ * logged only through `redactSecrets` (the URL carries a signature).
+ */
+export interface PresignedRequest {
+  url: string
+  method: 'GET' | 'PUT'
+  /**
+   * Headers to send exactly as given (part of what is signed). Host and Content-Length are not
+   * listed: every HTTP client sets them from the URL and the body, and the request must carry
+   * exactly `size` bytes where a size was asked for.
+   */
+  headers: Record<string, string>
+  expiresAt: Date
+  /**
+   * PUT: true when the store itself refuses bytes other than the requested `digest` (and
+   * `size`), storing nothing and leaving an earlier object at the location as it was. False
+   * when it cannot (no digest asked for, or a backend that cannot check one): the caller then
+   * hashes the object before trusting it. GET: always false; the reader checks what it reads.
+   */
+  verified: boolean
+}
+
 /**
  * Moves bytes. Locations are `/`-separated relative paths the manager builds from validated
  * keys and digests; a backend never sees a location the manager did not authorise.
@@ -144,6 +186,20 @@ export interface Storage {
    * not checked here: the caller verifies them as it would a download.
    */
   linkTo?(location: string, destPath: string, options: LinkOptions): Promise<LinkKind | null>
+  /**
+   * Optional, for a backend whose objects are files on this machine: the file that holds
+   * `location` (checked as every location is), so that a caller can read many small objects
+   * directly, several threads at once (a folder's `get --out`). The caller opens it without
+   * following a link, reads only a regular file, and verifies what it reads.
+   */
+  localPath?(location: string): string
+  /**
+   * Optional, required when `capabilities.presign`: a URL through which a client reads or writes
+   * the object at `location` directly, until it expires. Only the store's own relative
+   * locations (never a reference URI or another bucket). InvalidInputError for a request
+   * `checkPresignRequest` refuses; creating the URL sends nothing to the store.
+   */
+  presign?(location: string, request: PresignRequest): Promise<PresignedRequest>
   /** Optional: aborts multipart uploads started before `olderThan` (gc calls it); returns what it aborted. */
   abortStaleUploads?(olderThan: Date): Promise<Array<{ location: string }>>
   close(): Promise<void>

@@ -12,6 +12,7 @@ import { runPool } from '../transfer/run-pool.js'
 import type { ContentLease } from './content-lease.js'
 import { LOCAL_FOLDER_CONCURRENCY, storeFolderSynced, syncsInOnePass } from './folder-store.js'
 import { linkVerified } from './linked-content.js'
+import { copyOnThreads, THREADED_COPY_MAX_BYTES, THREADED_COPY_MIN_FILES } from './threaded-copy-out.js'
 
 /** Where uploads land before they are known to be complete; gc removes stale ones. */
 export const STAGING_PREFIX = 'staging/'
@@ -31,6 +32,11 @@ export interface TransferOptions {
   onProgress?: (progress: TransferProgress) => void
   /** Fetching into a cache: link a local storage's blob instead of copying it, where it can (see linked-content.ts). */
   link?: LinkOptions
+  /**
+   * The destination is the caller's own copy (`get --out`), not a cache entry: a reflinked file
+   * is made writable, as a copy is, and a folder is not synced at the end (as with `cp`).
+   */
+  ownCopy?: boolean
 }
 
 export interface StoreOptions extends TransferOptions {
@@ -159,9 +165,9 @@ export async function fetchVerified(
   options: TransferOptions & FolderFetchOptions = {},
 ): Promise<void> {
   if (!options.folderReady) await mkdir(dirname(destination), { recursive: true })
-  if (options.link && (await linkVerified(storage, location, expected, destination, options.link, options.signal))) return
+  if (options.link && (await linkVerified(storage, location, expected, destination, options.link, options))) return
   for (let attempt = 0; attempt < 2; attempt++) {
-    const existing = await sizeOf(destination)
+    const existing = attempt === 0 && options.fresh ? undefined : await sizeOf(destination)
     if (existing !== undefined && existing > expected.size) await rm(destination, { force: true })
     const resume = attempt === 0 && existing !== undefined && existing <= expected.size && storage.capabilities.range
     const result =
@@ -189,12 +195,14 @@ interface FolderFetchOptions {
   folderReady?: boolean
   /** Leave the file unsynced: the caller syncs the destination's filesystem once. */
   deferSync?: boolean
+  /** The destination's folder was made by this fetch: no partial file is there to resume, so none is looked for. */
+  fresh?: boolean
 }
 
 /**
  * Materialises a folder asset under `destination`, verifying every file: its folders made
  * first, once each, its files fetched several at a time without an fsync each, then one
- * syncfs of the destination's filesystem (see syncFileSystem).
+ * syncfs of the destination's filesystem (see syncFileSystem), but for the caller's own copy.
  */
 export async function fetchFolder(
   storage: Storage,
@@ -206,7 +214,10 @@ export async function fetchFolder(
   const manifest = await readManifest(storage, manifestLocation, digest, options.signal)
   const total = manifest.files.reduce((n, f) => n + f.size, 0)
   let done = 0
-  await mkdir(destination, { recursive: true })
+  // The caller's own copy goes to a new path (see getContent): made here, it holds nothing to
+  // resume (a cache's staging folder may hold an earlier attempt's files).
+  if (options.ownCopy) await mkdir(destination)
+  else await mkdir(destination, { recursive: true })
   const folders = new Set<string>()
   for (const file of manifest.files) {
     const slash = file.path.lastIndexOf('/')
@@ -214,13 +225,27 @@ export async function fetchFolder(
   }
   for (const folder of folders) mkdirSync(join(destination, folder), { recursive: true })
   const concurrency = syncsInOnePass(storage) ? LOCAL_FOLDER_CONCURRENCY : (storage.capabilities.folderConcurrency ?? FOLDER_CONCURRENCY)
-  const each = { signal: options.signal, link: options.link, folderReady: true, deferSync: true }
-  await runPool(manifest.files, concurrency, async (file) => {
+  const each = { signal: options.signal, link: options.link, ownCopy: options.ownCopy, folderReady: true, deferSync: true, fresh: options.ownCopy }
+  let files = manifest.files
+  // The caller's own copy from a local storage: its small files on threads (see threaded-copy-out.ts).
+  const localPath = options.ownCopy ? storage.localPath?.bind(storage) : undefined
+  const small = localPath ? files.filter((f) => f.size <= THREADED_COPY_MAX_BYTES) : []
+  if (localPath && small.length >= THREADED_COPY_MIN_FILES) {
+    await copyOnThreads(small, destination, localPath, {
+      signal: options.signal,
+      onBytes: (bytes) => {
+        done += bytes
+        options.onProgress?.({ bytes: done, total })
+      },
+    })
+    files = files.filter((f) => f.size > THREADED_COPY_MAX_BYTES)
+  }
+  await runPool(files, concurrency, async (file) => {
     const path = join(destination, file.path)
     // Once a file could not be linked here (no reflinks on this filesystem, hard links not
     // accepted), the others are copied without trying again: the answer is the same for the
     // rest of the folder (but for a file of another user in a shared store, copied too).
-    const linked = each.link !== undefined && (await linkVerified(storage, blobLocation(file.digest), file, path, each.link, options.signal))
+    const linked = each.link !== undefined && (await linkVerified(storage, blobLocation(file.digest), file, path, each.link, each))
     if (!linked) {
       each.link = undefined
       await fetchVerified(storage, blobLocation(file.digest), file, path, each)
@@ -228,5 +253,5 @@ export async function fetchFolder(
     done += file.size
     options.onProgress?.({ bytes: done, total })
   })
-  await syncFileSystem(destination)
+  if (!options.ownCopy) await syncFileSystem(destination)
 }

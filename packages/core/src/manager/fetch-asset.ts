@@ -9,12 +9,12 @@ import type { Cache } from '../contracts/cache.js'
 import { blobLocation, type ContentDigest, isPinDigest, type PinDigest } from '../digest.js'
 import { hasErrorCode, IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
 import { createHash } from 'node:crypto'
-import { fetchFolder, fetchVerified, readManifest } from './content-store.js'
+import { fetchFolder, fetchVerified, readManifest, type TransferOptions } from './content-store.js'
 import { fileNameOf } from '../file-name.js'
 import { assertReferenceUnchanged, storageOfRecord } from './external-reference.js'
 import { ANONYMOUS, firstReadOfReference } from './reference-first-read.js'
 import type { MutationContext, Registry } from '../contracts/registry.js'
-import type { LinkOptions, Storage } from '../contracts/storage.js'
+import type { Storage } from '../contracts/storage.js'
 import { copyOut } from './copy-out.js'
 import { checkManifestPath } from './folder-manifest.js'
 import { linkOptionsFor } from './linked-content.js'
@@ -50,9 +50,9 @@ async function download(
   destination: string,
   options: GetOptions,
   context: MutationContext,
-  link?: LinkOptions,
+  how: Pick<TransferOptions, 'link' | 'ownCopy'> = {},
 ): Promise<AssetRecord> {
-  const transfer = { signal: options.signal, onProgress: options.onProgress, link }
+  const transfer = { signal: options.signal, onProgress: options.onProgress, ...how }
   const storage = await storageOfRecord(parts, record)
   if (isPinDigest(record.digest)) return firstReadOfReference(parts.registry, storage, record, destination, transfer, context)
   if (record.type === 'folder') await fetchFolder(storage, record.location, record.digest as ContentDigest, destination, transfer)
@@ -60,9 +60,13 @@ async function download(
   return record
 }
 
+/** How `get --out` fetches content the cache lacks: a copy of the caller's own, reflinked where the filesystem clones. */
+const OUT_COPY: Pick<TransferOptions, 'link' | 'ownCopy'> = { link: { hardlink: false }, ownCopy: true }
+
 /**
  * The local path of a version's content, through the cache. One process per machine
- * downloads a missing entry (the cache's lock); the others wait and then find it.
+ * downloads a missing entry (the cache's lock); the others wait and then find it. With
+ * `missIsNull`, a miss is null instead (see fetchesStraightToOut).
  */
 async function cachedPath(
   parts: ManagerParts,
@@ -70,10 +74,12 @@ async function cachedPath(
   given: AssetRecord,
   options: GetOptions,
   context: MutationContext,
-): Promise<{ path: string; record: AssetRecord }> {
+  missIsNull = false,
+): Promise<{ path: string; record: AssetRecord } | null> {
   let record = given
   const hit = isPinDigest(record.digest) ? null : await cache.get(cacheKey(record))
   if (hit) return { path: hit, record }
+  if (missIsNull) return null
   // An unread reference is locked on its pin: the first process reads it and records its digest.
   const lock = await cache.lock(cacheKey(record), { signal: options.signal })
   try {
@@ -82,7 +88,7 @@ async function cachedPath(
     if (filled) return { path: filled, record }
     const staging = cache.stagingPath(cacheKey(record))
     await mkdir(dirname(staging), { recursive: true })
-    record = await download(parts, record, staging, options, context, linkOptionsFor(cache))
+    record = await download(parts, record, staging, options, context, { link: linkOptionsFor(cache) })
     return { path: await cache.set(cacheKey(record), staging), record }
   } finally {
     await lock.release()
@@ -105,6 +111,18 @@ async function checkPinOrOffline(parts: ManagerParts, record: AssetRecord): Prom
 }
 
 /**
+ * Whether a `get --out` that misses the cache fetches straight from storage to `out`, leaving
+ * the cache as it was: when the storage's objects are files on this machine (it can link them,
+ * `linkTo`), filling the cache first would only add a second local copy, its sealing and a
+ * sync before the copy out, for a cache that cannot serve faster than the storage itself. A
+ * remote store's content goes through the cache, so that the next get finds it there; so does
+ * a reference's first read, which the cache's lock keeps to one process.
+ */
+async function fetchesStraightToOut(parts: ManagerParts, record: AssetRecord): Promise<boolean> {
+  return !isPinDigest(record.digest) && typeof (await storageOfRecord(parts, record)).linkTo === 'function'
+}
+
+/**
  * The cache key of a version's content. A folder's key says it is a folder, so that a file
  * whose bytes happen to equal a manifest never comes back as that folder (or the reverse).
  */
@@ -117,7 +135,9 @@ export function cacheKey(record: Pick<AssetRecord, 'type' | 'digest'>): string {
  * cache entry, or with `out` a copy of it there (built beside `out` and renamed into place, so
  * `out` is never left half-written). Without a cache the content is downloaded for this call
  * only, straight to `out` when given, else into a new folder under `scratchDir` that the caller
- * owns.
+ * owns; so is content a local storage holds and the cache lacks, with `out` (see
+ * fetchesStraightToOut). What goes to `out` is hashed as it is written and checked against the
+ * version (a folder: each file against its manifest), and is not synced, as with `cp`.
  */
 export async function getContent(parts: ManagerParts, given: AssetRecord, options: GetOptions = {}, context: MutationContext = ANONYMOUS): Promise<string> {
   let record = given
@@ -126,8 +146,9 @@ export async function getContent(parts: ManagerParts, given: AssetRecord, option
   const scratch = out === undefined ? join(parts.scratchDir ?? tmpdir(), `assets-${randomUUID()}`) : undefined
   const target = scratch === undefined ? temporaryPathFor(out as string) : join(scratch, fileNameOf(record))
   try {
-    if (parts.cache) {
-      const cached = await cachedPath(parts, parts.cache, record, options, context)
+    const straight = out !== undefined && (await fetchesStraightToOut(parts, record))
+    const cached = parts.cache ? await cachedPath(parts, parts.cache, record, options, context, straight) : null
+    if (cached) {
       record = cached.record
       const path = cached.path
       if (out === undefined) return await namedLink(await namedDirOf(parts), record, cacheKey(record), path)
@@ -135,7 +156,7 @@ export async function getContent(parts: ManagerParts, given: AssetRecord, option
       await copyOut(path, target)
     } else {
       await mkdir(dirname(target), { recursive: true })
-      await download(parts, record, target, options, context)
+      record = await download(parts, record, target, options, context, out === undefined ? {} : OUT_COPY)
     }
     if (out === undefined) return target
     // Checked again: a download can take long enough for `out` to have become something else.

@@ -1,4 +1,5 @@
-import { mkdir, rm, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { mkdir, open, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Cache } from '../contracts/cache.js'
 import type { LinkOptions, Storage } from '../contracts/storage.js'
@@ -26,7 +27,9 @@ export function linkOptionsFor(cache: Cache): LinkOptions {
 /**
  * Fills `destination` by linking the blob, then verifies it as a download would be verified
  * (the digest of what is there now, read once, no write). False when the storage cannot link
- * it here: the caller downloads. IntegrityError when the stored bytes are wrong.
+ * it here: the caller downloads. IntegrityError when the stored bytes are wrong. With
+ * `ownCopy` (only with reflinks: a clone's writes stay on its side) the file is made writable
+ * by its owner, as a copy would be, whatever the blob's read-only mode.
  */
 export async function linkVerified(
   storage: Storage,
@@ -34,22 +37,36 @@ export async function linkVerified(
   expected: { digest: ContentDigest; size: number },
   destination: string,
   link: LinkOptions,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; ownCopy?: boolean } = {},
 ): Promise<boolean> {
+  const { signal } = options
   if (!storage.linkTo || location !== blobLocation(expected.digest)) return false
   await mkdir(dirname(destination), { recursive: true })
-  const how = await storage.linkTo(location, destination, link).catch((error: unknown) => {
+  // The caller's own copy is never the blob's own inode: only a clone is writable apart from it.
+  const how = await storage.linkTo(location, destination, options.ownCopy ? { hardlink: false } : link).catch((error: unknown) => {
     if (NotFoundError.isInstance(error)) throw new IntegrityError(`${location} is registered but missing from storage`, { cause: error })
     throw error
   })
   if (how === null) return false
   try {
     assertDigest(`${location} (linked from storage)`, await hashFile(destination, { signal }), expected)
+    if (options.ownCopy) await makeOwnerWritable(destination)
   } catch (error) {
     await rm(destination, { force: true })
     throw error
   }
   return true
+}
+
+/** Adds the owner's write bit, through a descriptor opened without following a link (one swapped in is refused, not changed). */
+async function makeOwnerWritable(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  try {
+    const { mode } = await handle.stat()
+    if ((mode & 0o200) === 0) await handle.chmod((mode & 0o7777) | 0o200)
+  } finally {
+    await handle.close()
+  }
 }
 
 /**

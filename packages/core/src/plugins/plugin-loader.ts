@@ -24,7 +24,7 @@ export const BUILTIN_PLUGINS = {
     huggingface: '@assets/storage-huggingface',
   },
   cache: { local: '@assets/cache-local', redis: '@assets/cache-redis', memcached: '@assets/cache-memcached', s3: '@assets/cache-s3' },
-  registry: { sqlite: '@assets/registry-sqlite', postgres: '@assets/registry-postgres' },
+  registry: { sqlite: '@assets/registry-sqlite', postgres: '@assets/registry-postgres', mysql: '@assets/registry-mysql' },
 } as const satisfies Record<PluginKind, Record<string, string>>
 
 export interface LoadPluginOptions {

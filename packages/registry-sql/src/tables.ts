@@ -1,0 +1,28 @@
+/** The registry's tables as SQL text, qualified with a schema where the dialect has one. */
+export interface Tables {
+  versions: string
+  tags: string
+  relationships: string
+  annotations: string
+  audit: string
+  contentLeases: string
+  schemaVersion: string
+}
+
+/**
+ * Table names under a quoted qualifier (`"catalogue".versions`), or bare. The qualifier is the
+ * only identifier that comes into SQL text from outside, so only a plain identifier is allowed.
+ */
+export function tablesIn(schema?: string): Tables {
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`)
+  const q = (name: string): string => (schema === undefined ? name : `"${schema}".${name}`)
+  return {
+    versions: q('versions'),
+    tags: q('tags'),
+    relationships: q('relationships'),
+    annotations: q('annotations'),
+    audit: q('audit'),
+    contentLeases: q('content_leases'),
+    schemaVersion: q('schema_version'),
+  }
+}
