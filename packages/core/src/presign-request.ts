@@ -1,5 +1,5 @@
 import type { PresignRequest } from './contracts/storage.js'
-import { isContentDigest } from './digest.js'
+import { blobLocation, isContentDigest } from './digest.js'
 import { InvalidInputError } from './errors/index.js'
 
 /** 7 days: the longest a SigV4 presigned URL can live (GCS V4 signing has the same limit). */
@@ -39,5 +39,18 @@ export function checkPresignRequest(backend: string, request: PresignRequest): P
     ...(digest !== undefined ? { digest } : {}),
     ...(size !== undefined ? { size } : {}),
     ...(contentType !== undefined ? { contentType } : {}),
+  }
+}
+
+/**
+ * Throws InvalidInputError for a PUT that could replace registered content: a location under
+ * `blobs/` may only be signed for the bytes its name is the digest of (`blobLocation(digest)`,
+ * with that digest in the request), so that whoever holds the URL can write nothing else there.
+ * Other locations (staging, a backend's own) are the caller's to choose.
+ */
+export function checkPresignTarget(backend: string, location: string, request: PresignRequest): void {
+  if (request.method !== 'PUT' || !location.startsWith('blobs/')) return
+  if (request.digest === undefined || location !== blobLocation(request.digest)) {
+    throw new InvalidInputError(`${backend}: cannot presign a PUT to ${location}: content locations take only the bytes of their own digest (give digest, and use blobLocation(digest))`)
   }
 }

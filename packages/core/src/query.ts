@@ -99,11 +99,22 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
  * that range operators compare instants as plain text, the same way in every SQL dialect.
  */
 export function isoInstant(v: unknown): string | undefined {
-  const d = v instanceof Date ? v : typeof v === 'string' && ISO_DATE.test(v) ? new Date(v) : undefined
+  const d = v instanceof Date ? v : typeof v === 'string' && ISO_DATE.test(v) ? new Date(asUtc(v)) : undefined
   // A Date outside years 0000-9999 prints as ±YYYYYY-…, which neither this check nor the
   // registries' text comparison of ISO times reads as a date.
   const iso = d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined
   return iso !== undefined && ISO_DATE.test(iso) ? iso : undefined
+}
+
+/**
+ * A date-time without an offset is read as UTC, wherever the process runs (JavaScript would
+ * read it as local time): machines sharing a catalogue must agree on what it means. A date
+ * alone is UTC already.
+ */
+function asUtc(text: string): string {
+  const [date, time] = text.split(/[T ]/)
+  if (time === undefined || /(Z|[+-]\d{2}:?\d{2})$/.test(time)) return text
+  return `${date}T${time}Z`
 }
 
 function toIso(v: unknown, where: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkPresignRequest, InvalidInputError, MAX_PRESIGN_EXPIRES_SECONDS, type PresignRequest, sha256 } from '../src/index.js'
+import { blobLocation, checkPresignRequest, checkPresignTarget, InvalidInputError, MAX_PRESIGN_EXPIRES_SECONDS, type PresignRequest, sha256 } from '../src/index.js'
 
 /** The InvalidInputError's message; fails the test when the request is accepted. */
 function refusal(request: unknown): string {
@@ -40,5 +40,27 @@ describe('checkPresignRequest', () => {
     for (const contentType of ['text/plain\r\nx-amz-acl: public-read', 'plain', 'a/b\u0000', `a/${'b'.repeat(300)}`, '']) {
       expect(refusal({ method: 'PUT', expiresInSeconds: 60, contentType })).toContain('contentType')
     }
+  })
+})
+
+describe('checkPresignTarget', () => {
+  const digest = sha256('content')
+  const put = (extra: Partial<PresignRequest> = {}): PresignRequest => ({ method: 'PUT', expiresInSeconds: 60, ...extra })
+
+  it('a PUT to a content location must carry the digest that location names', () => {
+    expect(() => checkPresignTarget('test', blobLocation(digest), put({ digest }))).not.toThrow()
+    for (const [location, request] of [
+      [blobLocation(digest), put()],
+      [blobLocation(digest), put({ digest: sha256('other') })],
+      ['blobs/sha256/ab/not-a-digest', put({ digest })],
+      ['blobs/anything', put()],
+    ] as const) {
+      expect(() => checkPresignTarget('test', location, request)).toThrow(/content locations take only the bytes of their own digest/)
+    }
+  })
+
+  it('GETs, and PUTs elsewhere (staging), are the caller\'s to choose', () => {
+    expect(() => checkPresignTarget('test', blobLocation(digest), { method: 'GET', expiresInSeconds: 60 })).not.toThrow()
+    expect(() => checkPresignTarget('test', 'staging/upload-1', put())).not.toThrow()
   })
 })

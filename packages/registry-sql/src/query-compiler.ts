@@ -1,4 +1,4 @@
-import { type CompiledQuery, type FieldClause, InvalidQueryError, type ReadScope, type Scalar, versionOrderSql } from '@assets/core'
+import { type CompiledQuery, type FieldClause, InvalidQueryError, isoInstant, type ReadScope, type Scalar, versionOrderSql } from '@assets/core'
 import type { Comparator, SqlDialect } from './dialect.js'
 import { flatKey, PATH_SEGMENT } from './derived-metadata.js'
 import { SqlParams } from './sql-params.js'
@@ -98,8 +98,11 @@ function clauseSql(clause: FieldClause, d: SqlDialect, params: SqlParams): strin
       // Strings are dates, normalised by core to ISO instants; stored dates were normalised the
       // same way at registration, so plain text comparison compares instants.
       if (typeof value === 'string') {
-        if (!d.storable(value)) return d.FALSE
-        return `coalesce(${m.dateText(flatKey(path), params)} ${cmp} ${params.add(value)}, ${d.FALSE})`
+        // Normalised again: a CompiledQuery can be built by hand, and text that is no date
+        // must match nothing rather than compare as text.
+        const instant = isoInstant(value)
+        if (instant === undefined) return d.FALSE
+        return `coalesce(${m.dateText(flatKey(path), params)} ${cmp} ${params.add(instant)}, ${d.FALSE})`
       }
       throw new InvalidQueryError(`${op}: expected a number or a date`)
     }

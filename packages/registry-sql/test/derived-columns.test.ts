@@ -18,9 +18,22 @@ describe('derived metadata columns', () => {
     expect(dates).toEqual({
       plain: '2024-01-15T00:00:00.000Z',
       offset: '2024-01-14T23:30:00.000Z',
-      spaced: new Date('2024-01-15 10:00').toISOString(),
+      spaced: '2024-01-15T10:00:00.000Z',
       'nested.at': '2023-06-01T00:00:00.000Z',
     })
+  })
+
+  it('reads a date-time without an offset as UTC, whatever the time zone of the process', () => {
+    const zone = process.env.TZ
+    process.env.TZ = 'Pacific/Kiritimati'
+    try {
+      expect(new Date('2024-01-15T10:00').toISOString()).not.toBe('2024-01-15T10:00:00.000Z')
+      const { dates } = deriveMetadataColumns({ a: '2024-01-15T10:00', b: '2024-01-15 10:00:30.5', c: '2024-01-15' })
+      expect(dates).toEqual({ a: '2024-01-15T10:00:00.000Z', b: '2024-01-15T10:00:30.500Z', c: '2024-01-15T00:00:00.000Z' })
+    } finally {
+      if (zone === undefined) delete process.env.TZ
+      else process.env.TZ = zone
+    }
   })
 
   it('keeps arrays and objects as compact JSON in written order, by dotted path', () => {

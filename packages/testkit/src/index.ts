@@ -7,3 +7,5 @@ export { contentOf, makeRecord, SUITE_OWNER, SUPERUSER_SCOPE, scopeOf } from './
 export { scratchStack, type ScratchStack } from './scratch-stack.js'
 export { type Rejection, rejection } from './manager-fixtures.js'
 export { pausedStorage } from './paused-storage.js'
+export { type RegistryFactory, type RegistryJob, type RegistryJobOutcome, runRegistryJobs } from './registry-processes.js'
+export { TcpProxy } from './tcp-proxy.js'

@@ -2,14 +2,15 @@ import { type AccessControl, defaultAccessControl } from '@assets/core'
 import { makeRecord as fileRecord } from '@assets/testkit'
 import { describe, expect, it } from 'vitest'
 import { createMysqlRegistry, lockName, MIGRATIONS } from '../src/index.js'
-import { runInProcesses } from './fixtures/child-processes.js'
+import { runRegistryJobs } from '@assets/testkit'
+import { BUILT_PLUGIN } from './fixtures/built-plugin.js'
 import { adminConnection, freshDatabase, registryOptions } from './fixtures/database.js'
 
 describe('many workers at once', () => {
   it('migrations run once when 8 processes start at once on a new database', async () => {
     const database = await freshDatabase('migrate')
     const jobs = Array.from({ length: 8 }, (_, n) => ({ job: 'register' as const, key: `outputs/worker-${n}`, version: '1.0.0', content: `run ${n}` }))
-    const outcomes = await runInProcesses(registryOptions(database), jobs)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, registryOptions(database), jobs)
     expect(outcomes.map((o) => o.outcome)).toEqual(jobs.map(() => 'created'))
     const admin = await adminConnection(database)
     const [applied] = await admin.query('SELECT version FROM schema_version ORDER BY version')
@@ -27,7 +28,7 @@ describe('many workers at once', () => {
     // Migrated first, so that the race is on the versions themselves.
     await registry.listTags(key)
     const jobs = Array.from({ length: 16 }, (_, n) => ({ job: 'put-next' as const, key, content: `attempt ${n}` }))
-    const outcomes = await runInProcesses(registryOptions(database), jobs)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, registryOptions(database), jobs)
     expect(outcomes.map((o) => o.outcome)).toEqual(jobs.map(() => 'created'))
     const versions = outcomes.map((o) => o.version)
     expect(new Set(versions).size).toBe(16)
@@ -49,7 +50,7 @@ describe('many workers at once', () => {
       ...Array.from({ length: 6 }, (_, n) => ({ job: 'register' as const, key: 'outputs/race', version: '1.0.0', content: `attempt ${n}` })),
       ...Array.from({ length: 4 }, () => ({ job: 'register' as const, key: 'outputs/same', version: '1.0.0', content: 'identical' })),
     ]
-    const outcomes = await runInProcesses(registryOptions(database), jobs)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, registryOptions(database), jobs)
     const race = outcomes.slice(0, 6)
     const winners = race.filter((o) => o.outcome === 'created')
     expect(winners).toHaveLength(1)

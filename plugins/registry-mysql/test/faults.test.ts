@@ -1,11 +1,10 @@
 import { inspect } from 'node:util'
 import { hasErrorCode } from '@assets/core'
-import { makeRecord as fileRecord } from '@assets/testkit'
+import { makeRecord as fileRecord, TcpProxy } from '@assets/testkit'
 import { describe, expect, it } from 'vitest'
 import { createMysqlRegistry } from '../src/index.js'
 import { adminConnection, freshDatabase, registryOptions } from './fixtures/database.js'
 import { SERVER } from './fixtures/server.js'
-import { TcpProxy } from './fixtures/tcp-proxy.js'
 
 const PASSWORD = 'Pa55-w0rd-that-must-never-show'
 const actor = { actor: 'user:tester' }

@@ -148,9 +148,10 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'shared SQL layer',
     // The registry now runs on @assets/registry-sql, and range operators on metadata dates
     // read instants of ISO 8601 strings only, derived by core, instead of a port of SQLite's
-    // date functions: the stored dates are derived again.
+    // date functions: the stored dates are derived again, and the JSON texts kept for sorting
+    // (now cut at 256 characters).
     sql: '',
-    backfill: recomputeColumns(['metadata_dates']),
+    backfill: recomputeColumns(['metadata_dates', 'metadata_json_texts']),
   },
 ]
 

@@ -2,7 +2,8 @@ import { type AccessControl, defaultAccessControl } from '@assets/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPostgresRegistry, MIGRATIONS } from '../src/index.js'
 import { KEY_LOCK_SPACE, keyLockName } from '../src/key-lock.js'
-import { runInProcesses } from './fixtures/child-processes.js'
+import { runRegistryJobs } from '@assets/testkit'
+import { BUILT_PLUGIN } from './fixtures/built-plugin.js'
 import { adminConnection, freshSchema, registryOptions } from './fixtures/database.js'
 import { makeRecord as fileRecord } from '@assets/testkit'
 
@@ -13,7 +14,7 @@ describe('many workers at once', () => {
   it('migrations run once when 8 processes start at once on a fresh schema', async () => {
     const schema = freshSchema('migrate')
     const jobs = Array.from({ length: 8 }, (_, n) => ({ job: 'register' as const, key: `outputs/worker-${n}`, version: '1.0.0', content: `run ${n}` }))
-    const outcomes = await runInProcesses(registryOptions(schema), jobs)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, registryOptions(schema), jobs)
     expect(outcomes.map((o) => o.outcome)).toEqual(jobs.map(() => 'created'))
     const applied = await admin.unsafe<Array<{ version: number }>>(`SELECT version FROM "${schema}".schema_version ORDER BY version`)
     expect(applied.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version))
@@ -29,7 +30,7 @@ describe('many workers at once', () => {
     // Migrated first, so that the race is on the versions themselves.
     await registry.listTags(key)
     const jobs = Array.from({ length: 16 }, (_, n) => ({ job: 'put-next' as const, key, content: `attempt ${n}` }))
-    const outcomes = await runInProcesses(registryOptions(schema), jobs)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, registryOptions(schema), jobs)
     expect(outcomes.map((o) => o.outcome)).toEqual(jobs.map(() => 'created'))
     const versions = outcomes.map((o) => o.version)
     expect(new Set(versions).size).toBe(16)
@@ -51,7 +52,7 @@ describe('many workers at once', () => {
       ...Array.from({ length: 6 }, (_, n) => ({ job: 'register' as const, key: 'outputs/race', version: '1.0.0', content: `attempt ${n}` })),
       ...Array.from({ length: 4 }, () => ({ job: 'register' as const, key: 'outputs/same', version: '1.0.0', content: 'identical' })),
     ]
-    const outcomes = await runInProcesses(registryOptions(schema), jobs)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, registryOptions(schema), jobs)
     const race = outcomes.slice(0, 6)
     const winners = race.filter((o) => o.outcome === 'created')
     expect(winners).toHaveLength(1)

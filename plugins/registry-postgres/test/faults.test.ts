@@ -4,9 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createPostgresRegistry } from '../src/index.js'
 import { KEY_LOCK_SPACE, keyLockName } from '../src/key-lock.js'
 import { adminConnection, freshSchema, registryOptions, testDatabase } from './fixtures/database.js'
-import { makeRecord as fileRecord } from '@assets/testkit'
+import { makeRecord as fileRecord, TcpProxy } from '@assets/testkit'
 import { SERVER } from './fixtures/server.js'
-import { TcpProxy } from './fixtures/tcp-proxy.js'
 
 const admin = adminConnection()
 afterAll(() => admin.end())

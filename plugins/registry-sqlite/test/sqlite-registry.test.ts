@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type CompiledQuery, compileQuery, hasErrorCode, sha256 } from '@assets/core'
-import { registrySuite } from '@assets/testkit'
+import { registrySuite, runRegistryJobs } from '@assets/testkit'
 import { Value } from '@assets/core'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import plugin, { createSqliteRegistry, MIGRATIONS, SqliteRegistryOptionsSchema } from '../src/index.js'
-import { registerFromProcesses } from './fixtures/child-processes.js'
+import { BUILT_PLUGIN } from './fixtures/built-plugin.js'
 import { makeRecord as fileRecord } from '@assets/testkit'
 
 const folder = mkdtempSync(join(tmpdir(), 'registry-sqlite-'))
@@ -90,7 +90,7 @@ describe('sqlite registry', () => {
   it('migrations run once when several processes open a new database at once', async () => {
     const path = freshPath('migrate')
     const entries = [1, 2, 3, 4].map((n) => ({ key: `outputs/process-${n}`, version: '1.0.0', content: `run ${n}` }))
-    const outcomes = await registerFromProcesses(path, entries)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, { path, busyTimeoutMs: 30_000 }, entries.map((e) => ({ job: 'register' as const, ...e })))
     expect(outcomes.map((o) => o.outcome)).toEqual(['created', 'created', 'created', 'created'])
     const db = new Database(path, { readonly: true })
     const applied = db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()
@@ -141,7 +141,7 @@ describe('sqlite registry', () => {
     // Migrated first, so that the race is on the version row itself.
     await registry.listTags('outputs/race')
     const entries = [1, 2, 3, 4, 5].map((n) => ({ key: 'outputs/race', version: '1.0.0', content: `attempt ${n}` }))
-    const outcomes = await registerFromProcesses(path, entries)
+    const outcomes = await runRegistryJobs(BUILT_PLUGIN, { path, busyTimeoutMs: 30_000 }, entries.map((e) => ({ job: 'register' as const, ...e })))
     const winners = outcomes.filter((o) => o.outcome === 'created')
     expect(winners).toHaveLength(1)
     expect(outcomes.filter((o) => o.outcome === 'VERSION_CONFLICT')).toHaveLength(4)

@@ -5,6 +5,7 @@ import {
   AssetError,
   checkLocation,
   checkPresignRequest,
+  checkPresignTarget,
   type DownloadOptions,
   type DownloadResult,
   type ExternalObject,
@@ -253,6 +254,7 @@ export class S3Storage implements Storage {
     const checked = checkPresignRequest('s3', request)
     if (this.anonymous) throw new UnsupportedOperationError('s3: an anonymous store (option anonymous) has no credentials to presign with')
     if (isExternalUri(location)) throw new InvalidInputError('s3: only the store\'s own locations are presigned, not s3:// references')
+    checkPresignTarget('s3', location, checked)
     const target = this.target(checkLocation('s3', location))
     try {
       return await presignObject(this.ctx, target, checked, { checksums: this.checksums, payloadCheck: this.payloadCheck })

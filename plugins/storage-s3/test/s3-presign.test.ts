@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inspect, promisify } from 'node:util'
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import { AssetError, digestHex, type PresignedRequest, redactSecrets, sha256 } from '@assets/core'
+import { AssetError, blobLocation, digestHex, type PresignedRequest, redactSecrets, sha256 } from '@assets/core'
 import { temporaryFolder } from '@assets/testkit'
 import { describe, expect, it } from 'vitest'
 import { createS3Storage, type S3StorageOptions, toAssetError } from '../src/index.js'
@@ -221,7 +221,7 @@ describe('presign locations and secrets', () => {
   it('puts no secret key or signature in errors or logs, and redactSecrets hides the signature of an answer', async () => {
     const { storage, warnings } = await storageWithLog()
     const { secretAccessKey } = server()
-    const presigned = await storage.presign('blobs/s', { method: 'PUT', expiresInSeconds: 60, digest: sha256('s'), size: 1 })
+    const presigned = await storage.presign(blobLocation(sha256('s')), { method: 'PUT', expiresInSeconds: 60, digest: sha256('s'), size: 1 })
     const signature = new URL(presigned.url).searchParams.get('X-Amz-Signature') as string
     expect(signature).toMatch(/^[0-9a-f]{64}$/)
     expect(JSON.stringify(presigned)).not.toContain(secretAccessKey)

@@ -58,12 +58,18 @@ export async function linkVerified(
   return true
 }
 
-/** Adds the owner's write bit, through a descriptor opened without following a link (one swapped in is refused, not changed). */
+/**
+ * Gives the user's own copy the permission bits of a plain copy: the blob's rwx bits plus the
+ * owner's write bit, never its setuid, setgid or sticky bits (a reflink clone takes the
+ * blob's whole mode, and a co-user of a shared store may have set them on a blob). Through a
+ * descriptor opened without following a link (one swapped in is refused, not changed).
+ */
 async function makeOwnerWritable(path: string): Promise<void> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {
     const { mode } = await handle.stat()
-    if ((mode & 0o200) === 0) await handle.chmod((mode & 0o7777) | 0o200)
+    const wanted = (mode & 0o777) | 0o200
+    if ((mode & 0o7777) !== wanted) await handle.chmod(wanted)
   } finally {
     await handle.close()
   }

@@ -125,9 +125,12 @@ export async function copyOnThreads(
     options.signal?.throwIfAborted()
     await Promise.all(
       Array.from({ length: Math.min(THREADS, batches) }, async () => {
-        const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS })
-        workers.push(worker)
+        let worker: Worker | undefined
         try {
+          // Inside the try: a thread that cannot start fails the copy once every other thread
+          // has stopped, so the caller never removes the folder while one still writes into it.
+          worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS })
+          workers.push(worker)
           while (failure === undefined && next < batches) {
             const start = BATCH_FILES * next++
             const batch = files.slice(start, start + BATCH_FILES)
@@ -138,7 +141,7 @@ export async function copyOnThreads(
         } catch (error) {
           failure ??= error
         } finally {
-          await worker.terminate()
+          await worker?.terminate()
         }
       }),
     )
