@@ -34,6 +34,7 @@ const LOADERS: Record<string, Loader> = {
   rm: async () => (await import('./commands/rm.js')).rm,
   verify: async () => (await import('./commands/verify.js')).verify,
   gc: async () => (await import('./commands/gc.js')).gc,
+  serve: async () => (await import('./commands/serve.js')).serve,
   'cache ls': async () => (await import('./commands/cache.js')).cacheLs,
   'cache prune': async () => (await import('./commands/cache.js')).cachePrune,
   'cache clear': async () => (await import('./commands/cache.js')).cacheClear,
@@ -46,6 +47,9 @@ const LOADERS: Record<string, Loader> = {
   'check-compat': async () => (await import('./commands/check-compat.js')).checkCompat,
   validate: async () => (await import('./commands/validate.js')).validate,
   'import cz-benchmarks': async () => (await import('./commands/import-cz-benchmarks.js')).importCzBenchmarks,
+  'token create': async () => (await import('./commands/token.js')).tokenCreate,
+  'token ls': async () => (await import('./commands/token.js')).tokenLs,
+  'token revoke': async () => (await import('./commands/token.js')).tokenRevoke,
 }
 
 export interface RunOptions {

@@ -247,6 +247,28 @@ const COMMAND_LIST: CommandSpec[] = [
     examples: ['assets gc --dry-run'],
   },
   {
+    name: 'serve',
+    summary: 'run the asset server: the HTTP API over this stack, for clients with API tokens',
+    args: '',
+    positionals: [0, 0],
+    options: {
+      host: { type: 'string', value: 'H', description: 'address to listen on (default 127.0.0.1)' },
+      port: { type: 'string', value: 'N', description: 'port (default 8080; 0 picks a free one)' },
+      'tls-cert': { type: 'string', value: 'file', description: 'serve https:// with this PEM certificate (with --tls-key)' },
+      'tls-key': { type: 'string', value: 'file', description: 'the PEM private key of --tls-cert' },
+      'upload-dir': { type: 'string', value: 'dir', description: 'where unfinished uploads wait (default: <cache folder>/server-uploads)' },
+      log: { type: 'boolean', description: 'structured request logs (JSON lines) on stdout' },
+      'jwks-url': { type: 'string', value: 'url', description: "also accept JWTs of the team's identity provider, verified against this JWKS" },
+      'jwt-issuer': { type: 'string', value: 'iss', description: 'the issuer those JWTs must name' },
+      'jwt-audience': { type: 'string', value: 'aud', description: 'the audience those JWTs must name' },
+    },
+    details:
+      'Clients use ASSETS_URL=<printed URL> and ASSETS_TOKEN=<token from `assets token create`>. Only the server needs the ' +
+      'stack\'s credentials; every request acts as exactly its token\'s user, groups and roles. The API is described at /openapi.json; ' +
+      '/healthz and /readyz answer without a token. SIGTERM or Ctrl-C stop it after the transfers in flight.',
+    examples: ['assets serve --port 8080', 'assets serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem'],
+  },
+  {
     name: 'cache ls',
     summary: 'list the entries of the local cache',
     args: '',
@@ -307,6 +329,39 @@ const COMMAND_LIST: CommandSpec[] = [
     positionals: [0, 1],
     options: { limit: { type: 'string', value: 'N', description: 'at most N entries' } },
     examples: ['assets audit datasets/pbmc3k --limit 20'],
+  },
+  {
+    name: 'token create',
+    summary: "create an API token for the asset server and print it once (admin role)",
+    args: '',
+    positionals: [0, 0],
+    options: {
+      user: { type: 'string', value: 'name', description: 'the user the token acts as; required' },
+      groups: { type: 'string', value: 'a,b', description: 'its groups, comma-separated' },
+      roles: { type: 'string', value: 'a,b', description: 'its roles, comma-separated (admin makes it a superuser)' },
+      expires: { type: 'string', value: 'duration', description: 'lifetime: 30d, 12h, 90m or 3600s (default: never expires)' },
+      description: { type: 'string', value: 'text', description: 'what the token is for' },
+    },
+    details:
+      'The token (assets_<id>_<secret>) is printed once; the registry keeps only the sha256 of its secret. ' +
+      'Tokens live in the SQL registry, so every server process on the stack sees them at once.',
+    examples: ['assets token create --user ci-bot --groups lab --expires 30d --description "nightly benchmarks"', 'assets token create --user alice --json'],
+  },
+  {
+    name: 'token ls',
+    summary: 'list API tokens, newest first, without their secrets (admin role)',
+    args: '',
+    positionals: [0, 0],
+    options: {},
+    examples: ['assets token ls --json'],
+  },
+  {
+    name: 'token revoke',
+    summary: 'revoke an API token at once on every server of the stack (admin role)',
+    args: '<id>',
+    positionals: [1, 1],
+    options: {},
+    examples: ['assets token revoke 3f9a0c1d2e4b5a67'],
   },
   {
     name: 'check-compat',
@@ -377,4 +432,5 @@ export const GROUPS: Record<string, string> = {
   cache: 'ls, prune, clear or verify the local cache',
   config: 'show the resolved configuration, or check it',
   import: 'register an external catalogue of datasets (cz-benchmarks)',
+  token: "create, list or revoke the asset server's API tokens",
 }

@@ -20,10 +20,20 @@ export function cliLogger(globals: GlobalOptions): Logger {
  * The stack the config selects, acting as `--as`, else ASSETS_USER / the config's identity, else
  * the OS user. A config.yaml or .env in an untrusted working folder is left out with a warning.
  */
-export async function openManager(globals: GlobalOptions): Promise<{ manager: BaseAssetManager; config: AssetConfig }> {
+export async function openManager(
+  globals: GlobalOptions,
+  options: { serving?: boolean } = {},
+): Promise<{ manager: BaseAssetManager; config: AssetConfig }> {
   const config = await AssetConfig.loadAsync({ logger: cliLogger(globals) })
   const actor = actorFor(config, globals.as)
-  const manager = await createAssetManager(config, { importer: pluginSearch(config).importer, actor, logger: cliLogger(globals) })
+  // A server's look-ups cached on its own disk would hide, for their TTL, a change made through
+  // another server process; a shared cache tier (Redis, Memcached, S3) is invalidated by every writer.
+  const metadataTtl = options.serving && config.cache.type === 'local' ? 0 : undefined
+  const manager = await createAssetManager(config, { importer: pluginSearch(config).importer, actor, logger: cliLogger(globals), metadataTtl })
+  // Through a server the token decides who acts; a claim here would mislead whoever typed it.
+  if (manager.registry.server && (globals.as !== undefined || config.identity.user !== undefined) && manager.actor.user !== actor.user) {
+    cliLogger(globals).warn(`acting as "${manager.actor.user}", the user of ASSETS_TOKEN: --as and ASSETS_USER mean nothing through an asset server`)
+  }
   return { manager, config }
 }
 

@@ -133,7 +133,8 @@ describe('plugins', () => {
     expect(row('registry', 'sqlite')).toMatchObject({ installed: true, selected: true })
     expect(row('cache', 'local')).toMatchObject({ installed: true, selected: true })
     // Every built-in comes with the command, found next to it whatever the working folder.
-    for (const p of plugins) expect(p).toMatchObject({ builtin: true, installed: true, origin: 'bundled', path: expect.stringContaining(p.packageName) })
+    // The remote storage is a subpath (`@assets/remote/storage`) of the remote package: found where that package is.
+    for (const p of plugins) expect(p).toMatchObject({ builtin: true, installed: true, origin: 'bundled', path: expect.stringContaining(p.packageName.replace(/\/storage$/, '')) })
     expect(plugins.map((p) => `${p.kind}/${p.name}`).sort()).toEqual([
       'cache/local',
       'cache/memcached',
@@ -141,10 +142,12 @@ describe('plugins', () => {
       'cache/s3',
       'registry/mysql',
       'registry/postgres',
+      'registry/remote',
       'registry/sqlite',
       'storage/http',
       'storage/huggingface',
       'storage/local',
+      'storage/remote',
       'storage/s3',
     ])
     expect(row('registry', 'postgres')?.selected).toBe(false)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { expectFailure, Sandbox } from './fixtures/cli.js'
+import { expectFailure, describeUnlessLocalOnly, Sandbox } from './fixtures/cli.js'
 import { ConfigServer, selfSignedCertificate, type TestCertificate } from '../../../packages/core/test/fixtures/config-server.js'
 
 const CONFIG = `storage:
@@ -76,7 +76,10 @@ describe('assets with a config at a URL', () => {
     expect(down.stderr.match(/^warning: /gm)).toHaveLength(1)
     expect(down.stderr).toMatch(/^warning: config: cannot reach .*; using the last good copy of it, fetched at /m)
   })
+})
 
+// Local only (see LOCAL_ONLY in vitest.config.ts): not registered in the run through a server.
+describeUnlessLocalOnly('a plain http:// config URL', () => {
   it('refuses a plain http:// config URL unless ALLOW_INSECURE_STORAGE=true', async () => {
     const plain = await ConfigServer.start()
     try {

@@ -1,7 +1,7 @@
 import { chmod, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CliResult, expectFailure, Sandbox } from './fixtures/cli.js'
+import { type CliResult, expectFailure, describeUnlessLocalOnly, Sandbox } from './fixtures/cli.js'
 
 // What a hostile user probed (issue 13): "missing" and "not readable" must look the same
 // (DESIGN §5.9), and a handful of answers were untyped, silent or inconsistent.
@@ -125,18 +125,6 @@ describe('small answers that were wrong', () => {
     expectFailure(await s.run(['acl', 'revoke', 'lab/shared', 'read', 'mallory', ...as('bob')]), 'ACCESS_DENIED')
   })
 
-  it('a blob missing from storage is INTEGRITY_ERROR from cat, ranged or not, as from get', async () => {
-    await writeFile(s.path('doomed.txt'), 'bytes that will go missing\n')
-    const put = await s.json<{ digest: string }>(['put', 'lab/doomed', 'doomed.txt', ...as('alice')])
-    const hex = put.digest.replace('sha256:', '')
-    const folder = join(s.home, 'storage', 'blobs', 'sha256', hex.slice(0, 2))
-    await chmod(folder, 0o755)
-    await rm(join(folder, hex), { force: true })
-    expectFailure(await s.run(['cat', 'lab/doomed', ...as('alice')]), 'INTEGRITY_ERROR')
-    expectFailure(await s.run(['cat', 'lab/doomed', '--range', '0-3', ...as('alice')]), 'INTEGRITY_ERROR')
-    expectFailure(await s.run(['get', 'lab/doomed', ...as('alice')]), 'INTEGRITY_ERROR')
-  })
-
   it('versions that differ only in build metadata do not coexist', async () => {
     await s.json(['put', 'lab/build', 'open.txt', '--version', '1.0.0', ...as('alice')])
     const r = await s.run(['put', 'lab/build', 'other.txt', '--version', '1.0.0+build.7', ...as('alice')])
@@ -170,5 +158,20 @@ describe('small answers that were wrong', () => {
     expect(help.stdout).toMatch(/unverified until the end/)
     expect(help.stdout).toMatch(/INTEGRITY_ERROR/)
     expect(help.stdout).toMatch(/use get/)
+  })
+})
+
+// Local only (see LOCAL_ONLY in vitest.config.ts): not registered in the run through a server.
+describeUnlessLocalOnly('a blob missing from the local store', () => {
+  it('a blob missing from storage is INTEGRITY_ERROR from cat, ranged or not, as from get', async () => {
+    await writeFile(s.path('doomed.txt'), 'bytes that will go missing\n')
+    const put = await s.json<{ digest: string }>(['put', 'lab/doomed', 'doomed.txt', ...as('alice')])
+    const hex = put.digest.replace('sha256:', '')
+    const folder = join(s.home, 'storage', 'blobs', 'sha256', hex.slice(0, 2))
+    await chmod(folder, 0o755)
+    await rm(join(folder, hex), { force: true })
+    expectFailure(await s.run(['cat', 'lab/doomed', ...as('alice')]), 'INTEGRITY_ERROR')
+    expectFailure(await s.run(['cat', 'lab/doomed', '--range', '0-3', ...as('alice')]), 'INTEGRITY_ERROR')
+    expectFailure(await s.run(['get', 'lab/doomed', ...as('alice')]), 'INTEGRITY_ERROR')
   })
 })

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectFailure, Sandbox } from './fixtures/cli.js'
+import { expectFailure, describeUnlessLocalOnly, Sandbox } from './fixtures/cli.js'
 
 // The command's own checks, which need no S3 server; the import against one is in
 // tests/cli-backends/test/cz-benchmarks-import.test.ts.
@@ -24,12 +24,6 @@ describe('assets import cz-benchmarks', () => {
     expectFailure(await s.run(['info', 'cz-benchmarks/tsv2_prostate'], { env }), 'ASSET_NOT_FOUND')
   })
 
-  it('a plain http:// endpoint without ALLOW_INSECURE_STORAGE fails the whole import once, before any entry', async () => {
-    const r = await s.run(['import', 'cz-benchmarks', CATALOGUE, '--s3-endpoint', 'http://127.0.0.1:9'])
-    expectFailure(r, 'CONFIG_INVALID')
-    expect(r.stderr).toMatch(/ALLOW_INSECURE_STORAGE/)
-  })
-
   it('an endpoint with credentials in it is refused, and bad provenance flags are usage errors', async () => {
     expectFailure(await s.run(['import', 'cz-benchmarks', CATALOGUE, '--s3-endpoint', 'https://k:s@mirror.example.org']), 'INVALID_INPUT')
     const bad = await s.run(['import', 'cz-benchmarks', CATALOGUE, '--source-commit', 'HEAD~1'])
@@ -40,5 +34,14 @@ describe('assets import cz-benchmarks', () => {
 
   it('a missing file is INVALID_INPUT', async () => {
     expectFailure(await s.run(['import', 'cz-benchmarks', s.path('nope.yaml')]), 'INVALID_INPUT')
+  })
+})
+
+// Local only (see LOCAL_ONLY in vitest.config.ts): not registered in the run through a server.
+describeUnlessLocalOnly('a plain http:// endpoint', () => {
+  it('a plain http:// endpoint without ALLOW_INSECURE_STORAGE fails the whole import once, before any entry', async () => {
+    const r = await s.run(['import', 'cz-benchmarks', CATALOGUE, '--s3-endpoint', 'http://127.0.0.1:9'])
+    expectFailure(r, 'CONFIG_INVALID')
+    expect(r.stderr).toMatch(/ALLOW_INSECURE_STORAGE/)
   })
 })

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, collect, expectFailure, Sandbox } from './fixtures/cli.js'
+import { BIN, collect, expectFailure, describeUnlessLocalOnly, Sandbox } from './fixtures/cli.js'
 import { stagingFiles, waitFor, writeBigFile } from './fixtures/interrupted-transfer.js'
 
 let s: Sandbox
@@ -14,26 +14,6 @@ beforeAll(async () => {
 afterAll(() => s.cleanup())
 
 describe('Ctrl-C and progress', () => {
-  it('SIGINT during a large put exits 130, registers nothing and leaves no staging file; a rerun succeeds', async () => {
-    const child = s.spawn(['put', 'big/file', 'big.bin'])
-    const done = collect(child)
-    // The upload has begun once its staging file exists: interrupt it then.
-    await waitFor(async () => (await stagingFiles(s)).length > 0, 20_000)
-    child.kill('SIGINT')
-    const r = await done
-    expect(r.code).toBe(130)
-    expect(r.stdout).toBe('')
-    expect(r.stderr).toMatch(/^interrupted: /)
-    expect(await stagingFiles(s)).toEqual([])
-    expectFailure(await s.run(['versions', 'big/file']), 'ASSET_NOT_FOUND')
-
-    // Not a terminal, so no progress output even without --quiet, however soon a bar may start.
-    const again = await s.run(['put', 'big/file', 'big.bin'], { env: { ASSETS_PROGRESS_DELAY_MS: '0' } })
-    expect(again.code).toBe(0)
-    expect(again.stderr).toBe('')
-    expect(again.stdout).toMatch(/^stored big\/file@1\.0\.0 {2}other {2}200 MiB /)
-  })
-
   // `script` (util-linux) gives the command a real terminal; it is on every Debian machine.
   it('on a terminal a put draws a progress bar on stderr, and none with --quiet', async () => {
     const env = { ASSETS_PROGRESS_DELAY_MS: '0' }
@@ -48,7 +28,9 @@ describe('Ctrl-C and progress', () => {
   })
 
   it('cat into a reader that stops early (| head) ends quietly', async () => {
-    const child = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" cat big/file | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`], {
+    // Its own key: the interrupted put of big/file is local only (LOCAL_ONLY in vitest.config.ts).
+    await s.json(['put', 'big/cat', 'big.bin'])
+    const child = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" cat big/cat | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`], {
       cwd: s.work,
       env: s.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,5 +51,28 @@ describe('failures', () => {
     expect(r.stderr).toContain('not a folder')
     const debug = await s.run(['get', 'small/one', '--out', 'a-file/inside/copy.txt', '--debug'])
     expect(debug.stderr).toMatch(/^error INVALID_INPUT: [^\n]*\n\w*Error: [^\n]*\n\s+at /)
+  })
+})
+
+// Local only (see LOCAL_ONLY in vitest.config.ts): not registered in the run through a server.
+describeUnlessLocalOnly('Ctrl-C during a put', () => {
+  it('SIGINT during a large put exits 130, registers nothing and leaves no staging file; a rerun succeeds', async () => {
+    const child = s.spawn(['put', 'big/file', 'big.bin'])
+    const done = collect(child)
+    // The upload has begun once its staging file exists: interrupt it then.
+    await waitFor(async () => (await stagingFiles(s)).length > 0, 20_000)
+    child.kill('SIGINT')
+    const r = await done
+    expect(r.code).toBe(130)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^interrupted: /)
+    expect(await stagingFiles(s)).toEqual([])
+    expectFailure(await s.run(['versions', 'big/file']), 'ASSET_NOT_FOUND')
+
+    // Not a terminal, so no progress output even without --quiet, however soon a bar may start.
+    const again = await s.run(['put', 'big/file', 'big.bin'], { env: { ASSETS_PROGRESS_DELAY_MS: '0' } })
+    expect(again.code).toBe(0)
+    expect(again.stderr).toBe('')
+    expect(again.stdout).toMatch(/^stored big\/file@1\.0\.0 {2}other {2}200 MiB /)
   })
 })

@@ -24,7 +24,7 @@ describe('quickstart script', () => {
     expect(existsSync(join(s.work, '.assets-quickstart', 'registry.db'))).toBe(true)
     for (const step of ['put', 'find', 'ls', 'versions', 'lineage', 'get', 'verify']) expect(r.stdout).toContain(`\n$ assets ${step} `.trimEnd())
     expect(r.stdout).toMatch(/\nOK {2}sha256 of the copy matches the original: sha256:[0-9a-f]{64}\n/)
-    expect(r.stdout).toMatch(/evaluated_on → datasets\/pbmc-mini@1\.1\.0  pbmc-mini-qc\.tsv\n.*derived_from → datasets\/pbmc-mini@1\.0\.0  pbmc-mini\.tsv/)
+    expect(r.stdout).toMatch(/evaluated_on → datasets\/pbmc-mini@1\.1\.0 {2}pbmc-mini-qc\.tsv\n.*derived_from → datasets\/pbmc-mini@1\.0\.0 {2}pbmc-mini\.tsv/)
     expect(r.stdout).toContain('checked 5 versions: 5 ok, 0 with problems')
   })
 

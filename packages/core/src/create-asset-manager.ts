@@ -2,6 +2,7 @@ import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import type { Actor } from './acl.js'
 import { AssetConfig } from './config/index.js'
+import { ConfigInvalidError } from './errors/index.js'
 import type { Logger, PluginContext } from './contracts/plugin.js'
 import { BaseAssetManager } from './manager/base-asset-manager.js'
 import { loadPlugin } from './plugins/plugin-loader.js'
@@ -17,6 +18,12 @@ export interface CreateAssetManagerOptions {
    */
   importer?: PluginImporter
   logger?: Logger
+  /**
+   * Seconds a look-up (`latest`, a tag) may be served from the cache; default the cache's TTL
+   * for a server registry, 0 for SQLite. The asset server sets 0 over a cache of its own disk,
+   * so that a change made through another server process is seen at once.
+   */
+  metadataTtl?: number
 }
 
 /**
@@ -61,10 +68,22 @@ export async function createAssetManager(given?: AssetConfig, options: CreateAss
   const load = { importer: options.importer ?? new PluginSearch({ pluginPaths: config.pluginPaths }).importer }
   const storage = await loadPlugin('storage', config.storage, context, load)
   const registry = await loadPlugin('registry', config.registry, context, load)
+  // An asset server holds both halves of the stack: content registered through it must be in
+  // its store, and what its catalogue lists is read through it. Half a server is refused now,
+  // not at the first put.
+  if ((registry.server !== undefined) !== (storage.scopedTo !== undefined)) {
+    await Promise.allSettled([storage.close(), registry.close()])
+    throw new ConfigInvalidError([
+      { field: registry.server ? 'storage' : 'registry', message: `the asset server (ASSETS_URL, type remote) must be both the storage and the registry, not the ${registry.server ? `registry with ${storage.name} storage` : `storage with the ${registry.name} registry`}` },
+    ])
+  }
   const cache = config.cache.enabled ? await loadPlugin('cache', config.cache, context, load) : null
   // Look-ups of a server registry go through the cache's shared values; the embedded SQLite
   // registry answers faster than any cache tier, so its look-ups are not cached.
-  const metadataTtl = config.registry.type === 'sqlite' ? 0 : config.cache.ttl
+  // Through an asset server, every look-up asks it (a change made by another client is seen at
+  // once), and the actor is the token's, whatever this config or `--as` claims.
+  const metadataTtl = config.registry.type === 'sqlite' || registry.server ? 0 : (options.metadataTtl ?? config.cache.ttl)
+  const actor = registry.server ? await registry.server.whoami() : (options.actor ?? actorFor(config))
   return new BaseAssetManager(
     {
       storage,
@@ -76,6 +95,6 @@ export async function createAssetManager(given?: AssetConfig, options: CreateAss
       scratchDir: join(config.cacheDir, 'scratch'),
       namedDir: join(config.cacheDir, 'named'),
     },
-    options.actor ?? actorFor(config),
+    actor,
   )
 }

@@ -1,6 +1,17 @@
 export * from './errors/index.js'
 export * from './contracts/index.js'
 export * from './acl.js'
+export {
+  API_TOKEN_ID,
+  API_TOKEN_PREFIX,
+  authenticateToken,
+  hashTokenSecret,
+  MAX_TOKEN_LIFETIME_MS,
+  type MintedApiToken,
+  mintApiToken,
+  parseApiToken,
+  parseDuration,
+} from './api-tokens.js'
 export * from './asset-record.js'
 export * from './atomic-file.js'
 export * from './digest.js'
@@ -24,7 +35,8 @@ export type { ManagerParts, RegisteredValidator } from './manager/manager-parts.
 export { checkOptions, type ManagerSource, stackOf } from './manager/manager-source.js'
 export { type FolderFile, folderDigest, listFolderFiles } from './manager/folder-manifest.js'
 export { validateTag, type PutOptions, type PutProgress, type PutResult } from './manager/put-asset.js'
-export { BLOB_PREFIX, STAGING_PREFIX } from './manager/content-store.js'
+export type { StoredContentClaim } from './manager/stored-content.js'
+export { BLOB_PREFIX, readManifest, STAGING_PREFIX } from './manager/content-store.js'
 export {
   type DescribeReferenceOptions,
   type ExternalReference,

@@ -295,6 +295,17 @@ describe('seed environment variables', () => {
     expect(config.registry).toEqual({ type: 'sqlite', path: `${HOME}/.local/share/assets/registry.db` })
   })
 
+  it('ASSETS_URL alone selects the asset server for storage and registry, keeping the local cache; a chosen type wins', () => {
+    const config = load({ ASSETS_URL: 'https://assets.example.org', ASSETS_TOKEN: 'assets_0123456789abcdef_secret' })
+    expect(config.storage).toEqual({ type: 'remote', url: 'https://assets.example.org', token: 'assets_0123456789abcdef_secret' })
+    expect(config.registry).toEqual({ type: 'remote', url: 'https://assets.example.org', token: 'assets_0123456789abcdef_secret' })
+    expect(config.cache.type).toBe('local')
+    expect(inspect(config.toJSON(), { depth: 5 })).not.toContain('secret')
+    const mixed = load({ ASSETS_URL: 'https://assets.example.org', STORAGE_TYPE: 's3', S3_BUCKET: 'b' })
+    expect(mixed.storage.type).toBe('s3')
+    expect(mixed.registry.type).toBe('remote')
+  })
+
   it('treats an empty variable as unset', () => {
     const config = load({ STORAGE_TYPE: '', CACHE_TTL: '', DB_TYPE: 'postgres', DB_PASSWORD: '' })
     expect(config.storage.type).toBe('local')

@@ -119,7 +119,9 @@ describe('selection by name', () => {
   })
 
   it('lists every built-in plugin with its package', () => {
-    expect(listBuiltinPlugins()).toHaveLength(11)
+    expect(listBuiltinPlugins()).toHaveLength(13)
+    expect(listBuiltinPlugins()).toContainEqual({ kind: 'storage', name: 'remote', packageName: '@assets/remote/storage' })
+    expect(listBuiltinPlugins()).toContainEqual({ kind: 'registry', name: 'remote', packageName: '@assets/remote' })
     expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 'redis', packageName: '@assets/cache-redis' })
     expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 'memcached', packageName: '@assets/cache-memcached' })
     expect(listBuiltinPlugins()).toContainEqual({ kind: 'cache', name: 's3', packageName: '@assets/cache-s3' })

@@ -1,3 +1,4 @@
+export { SqlTokenStore } from './api-tokens.js'
 export { appendAudit, readAudit } from './audit-log.js'
 export type { Comparator, MetadataSql, SqlDialect, VersionColumn } from './dialect.js'
 export { deriveMetadataColumns, flatKey, PATH_SEGMENT } from './derived-metadata.js'

@@ -28,11 +28,13 @@ import {
   type RegisterOptions,
   type RegisterResult,
   type Registry,
+  type TokenStore,
   registerAuditEntries,
   VersionConflictError,
   validateKey,
   validateTag,
 } from '@assets/core'
+import { SqlTokenStore } from './api-tokens.js'
 import { appendAudit, readAudit } from './audit-log.js'
 import { releaseLeases, renewLeases, takeLeases } from './content-leases.js'
 import type { SqlDialect } from './dialect.js'
@@ -52,11 +54,16 @@ const LOCATION_PAGE = 1000
  * differs in the SQL; the connector runs it.
  */
 export class SqlRegistry implements Registry {
+  /** The asset server's API tokens, in this catalogue's `api_tokens` table. */
+  readonly tokens: TokenStore
+
   constructor(
     readonly name: string,
     private readonly db: SqlConnector,
     private readonly d: SqlDialect,
-  ) {}
+  ) {
+    this.tokens = new SqlTokenStore(db, d)
+  }
 
   async register(input: AssetRecord, options: RegisterOptions): Promise<RegisterResult> {
     const record = normalizeRecord(input)

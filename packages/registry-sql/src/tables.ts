@@ -7,6 +7,7 @@ export interface Tables {
   audit: string
   contentLeases: string
   schemaVersion: string
+  apiTokens: string
 }
 
 /**
@@ -24,5 +25,6 @@ export function tablesIn(schema?: string): Tables {
     audit: q('audit'),
     contentLeases: q('content_leases'),
     schemaVersion: q('schema_version'),
+    apiTokens: q('api_tokens'),
   }
 }

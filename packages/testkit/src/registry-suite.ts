@@ -7,10 +7,16 @@ import { queryAccess, queryFilters, querySelection, querySortAndPaging } from '.
 import { annotationsAndDeletion, auditTrail, lineage, maintenance } from './registry-history-cases.js'
 import { contentLeases } from './registry-lease-cases.js'
 import { referenceDigests } from './registry-digest-cases.js'
+import { apiTokens } from './registry-token-cases.js'
 
 export interface RegistrySuiteOptions {
   /** First segment of every key the suite registers (default `suite`). */
   keyPrefix?: string
+  /**
+   * The registry keeps the asset server's API tokens (`Registry.tokens`, as the SQL registries
+   * do): run the token cases, which then require it. Without it they are not defined at all.
+   */
+  tokens?: boolean
 }
 
 /**
@@ -50,4 +56,5 @@ export function registrySuite(it: TestAPI, create: () => Registry | Promise<Regi
   maintenance(define)
   contentLeases(define)
   referenceDigests(define)
+  if (options.tokens) apiTokens(define)
 }

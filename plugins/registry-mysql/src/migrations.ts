@@ -130,4 +130,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${TABLE};
     `,
   },
+  {
+    version: 2,
+    name: 'api tokens',
+    // The asset server's API tokens (TokenStore): only the sha256 of each secret is kept. One
+    // CREATE TABLE IF NOT EXISTS with its index inline, so a run cut short is simply run again.
+    sql: `
+      CREATE TABLE IF NOT EXISTS api_tokens (
+        id VARCHAR(16) NOT NULL PRIMARY KEY,
+        hash CHAR(64) NOT NULL,
+        user_name VARCHAR(255) NOT NULL,
+        groups_json LONGTEXT NOT NULL CHECK (json_valid(groups_json)),
+        roles_json LONGTEXT NOT NULL CHECK (json_valid(roles_json)),
+        description MEDIUMTEXT,
+        created_by TEXT NOT NULL,
+        created_at VARCHAR(40) NOT NULL,
+        expires_at VARCHAR(40),
+        revoked_at VARCHAR(40),
+        revoked_by TEXT,
+        KEY api_tokens_created (created_at, id)
+      ) ${TABLE};
+    `,
+  },
 ]

@@ -1,7 +1,7 @@
 import { type CompiledQuery, compileQuery, hasErrorCode, sha256, Value } from '@assets/core'
 import { makeRecord as fileRecord, registrySuite } from '@assets/testkit'
 import { beforeAll, describe, expect, it } from 'vitest'
-import plugin, { createMysqlRegistry, MysqlRegistryOptionsSchema } from '../src/index.js'
+import plugin, { createMysqlRegistry, MIGRATIONS, MysqlRegistryOptionsSchema } from '../src/index.js'
 import { adminConnection, freshDatabase, registryOptions } from './fixtures/database.js'
 
 const everyone = { principals: ['*', 'user:tester'], superuser: false }
@@ -22,7 +22,7 @@ describe('conformance', () => {
   beforeAll(async () => {
     database = await freshDatabase('suite')
   })
-  registrySuite(it, () => createMysqlRegistry(registryOptions(database)))
+  registrySuite(it, () => createMysqlRegistry(registryOptions(database)), { tokens: true })
 })
 
 describe('mysql registry', () => {
@@ -114,6 +114,26 @@ describe('mysql registry', () => {
       .catch((e: unknown) => e)
     expect(hasErrorCode(error, 'BACKEND_UNAVAILABLE')).toBe(true)
     expect((error as Error).message).toMatch(/newer than this plugin knows/)
+  })
+
+  it('a catalogue of schema 1 is upgraded to the API tokens table and keeps its versions', async () => {
+    const database = await freshDatabase('upgrade-tokens')
+    const registry = createMysqlRegistry(registryOptions(database))
+    await registry.register(fileRecord('datasets/kept', '1.0.0'), actor)
+    await registry.close()
+    // As release 1 left it: no api_tokens table, schema version 1.
+    const admin = await adminConnection(database)
+    await admin.query('DROP TABLE api_tokens')
+    await admin.query('DELETE FROM schema_version WHERE version > 1')
+    await admin.end()
+    const upgraded = createMysqlRegistry(registryOptions(database))
+    expect(await upgraded.resolve('datasets/kept', 'latest')).toBe('1.0.0')
+    expect(await upgraded.tokens.listTokens()).toEqual([])
+    await upgraded.close()
+    const check = await adminConnection(database)
+    const [rows] = await check.query('SELECT max(version) AS v FROM schema_version')
+    await check.end()
+    expect(Number((rows as Array<{ v: number }>)[0]?.v)).toBe(MIGRATIONS.at(-1)?.version)
   })
 
   it('text is compared byte by byte: case, accents and trailing spaces all count', async () => {

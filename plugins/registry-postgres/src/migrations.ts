@@ -153,6 +153,27 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: '',
     backfill: recomputeColumns(['metadata_dates', 'metadata_json_texts']),
   },
+  {
+    version: 6,
+    name: 'api tokens',
+    // The asset server's API tokens (TokenStore): only the sha256 of each secret is kept.
+    sql: `
+      CREATE TABLE api_tokens (
+        id text COLLATE "C" NOT NULL PRIMARY KEY,
+        hash text COLLATE "C" NOT NULL,
+        user_name text NOT NULL,
+        groups_json text NOT NULL,
+        roles_json text NOT NULL,
+        description text,
+        created_by text NOT NULL,
+        created_at text COLLATE "C" NOT NULL,
+        expires_at text COLLATE "C",
+        revoked_at text COLLATE "C",
+        revoked_by text
+      );
+      CREATE INDEX api_tokens_created ON api_tokens (created_at, id);
+    `,
+  },
 ]
 
 /**

@@ -1,7 +1,7 @@
 import { type CompiledQuery, compileQuery, hasErrorCode, sha256, Value } from '@assets/core'
 import { registrySuite } from '@assets/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
-import plugin, { createPostgresRegistry, PostgresRegistryOptionsSchema } from '../src/index.js'
+import plugin, { createPostgresRegistry, MIGRATIONS, PostgresRegistryOptionsSchema } from '../src/index.js'
 import { compileToSql } from '@assets/registry-sql'
 import { postgresDialect } from '../src/postgres-dialect.js'
 import { adminConnection, freshSchema, registryOptions, testDatabase } from './fixtures/database.js'
@@ -19,7 +19,7 @@ async function schemaExists(schema: string): Promise<boolean> {
 
 describe('conformance', () => {
   const schema = freshSchema('suite')
-  registrySuite(it, () => createPostgresRegistry(registryOptions(schema)))
+  registrySuite(it, () => createPostgresRegistry(registryOptions(schema)), { tokens: true })
 })
 
 describe('postgres registry', () => {
@@ -117,7 +117,7 @@ describe('postgres registry', () => {
     expect((error as Error).message).toMatch(/newer than this plugin knows/)
   })
 
-  it('upgrading to schema 5 derives the dates of rows already there again, ISO 8601 only', async () => {
+  it('upgrading from schema 4 derives the dates of rows already there again, ISO 8601 only', async () => {
     const schema = freshSchema('dates')
     const registry = createPostgresRegistry(registryOptions(schema))
     await registry.register(fileRecord('dates/julian', '1.0.0', { metadata: { at: '2460000.5' } }), actor)
@@ -126,14 +126,17 @@ describe('postgres registry', () => {
     // As a release before 5 left them: the dates SQLite's functions read, a Julian day included.
     await admin.unsafe(`UPDATE "${schema}".versions SET metadata_dates = '{"at": "2023-02-24T12:00:00.000Z"}' WHERE key = 'dates/julian'`)
     await admin.unsafe(`UPDATE "${schema}".versions SET metadata_dates = '{"at": "2024-01-14T23:30:00.000Z"}' WHERE key = 'dates/iso'`)
-    await admin.unsafe(`DELETE FROM "${schema}".schema_version WHERE version = 5`)
+    // A release before 5 had neither migration 5 nor the API tokens table of 6.
+    await admin.unsafe(`DELETE FROM "${schema}".schema_version WHERE version >= 5`)
+    await admin.unsafe(`DROP TABLE "${schema}".api_tokens`)
     const upgraded = createPostgresRegistry(registryOptions(schema))
     const keys = async (where: NonNullable<Parameters<typeof compileQuery>[0]>['where']) =>
       (await upgraded.query(compileQuery({ where, keyPrefix: 'dates/' }), everyone)).items.map((r) => r.key)
     expect(await keys({ at: { $gte: '2000-01-01' } })).toEqual(['dates/iso'])
     expect(await keys({ at: { $lt: '2024-01-15' } })).toEqual(['dates/iso'])
     const [version] = await admin.unsafe<Array<{ v: number }>>(`SELECT max(version) AS v FROM "${schema}".schema_version`)
-    expect(version?.v).toBe(5)
+    expect(version?.v).toBe(MIGRATIONS.at(-1)?.version)
+    expect(await upgraded.tokens.listTokens()).toEqual([])
     await upgraded.close()
   })
 

@@ -142,4 +142,25 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     backfill: recomputeColumns(['metadata_dates']),
   },
+  {
+    version: 6,
+    name: 'api tokens',
+    // The asset server's API tokens (TokenStore): only the sha256 of each secret is kept.
+    sql: `
+      CREATE TABLE api_tokens (
+        id TEXT NOT NULL PRIMARY KEY,
+        hash TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        groups_json TEXT NOT NULL CHECK (json_valid(groups_json)),
+        roles_json TEXT NOT NULL CHECK (json_valid(roles_json)),
+        description TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        revoked_by TEXT
+      );
+      CREATE INDEX api_tokens_created ON api_tokens (created_at, id);
+    `,
+  },
 ]

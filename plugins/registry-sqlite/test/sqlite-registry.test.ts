@@ -17,7 +17,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }))
 
 describe('conformance', () => {
   const shared = join(folder, 'suite.db')
-  registrySuite(it, () => createSqliteRegistry({ path: shared }))
+  registrySuite(it, () => createSqliteRegistry({ path: shared }), { tokens: true })
 })
 
 describe('sqlite registry', () => {
@@ -128,6 +128,8 @@ describe('sqlite registry', () => {
     // The annotations table of version 1 takes annotations after the upgrade.
     await registry.annotate({ key: 'old/human', version: '1.0.0', text: 'still here', user: 'tester', createdAt: '2024-02-01T00:00:00.000Z' }, { actor: 'user:tester' })
     expect((await registry.listAnnotations('old/human')).map((a) => [a.text, a.user])).toEqual([['still here', 'tester']])
+    // And the API tokens table of version 6 is there.
+    expect(await registry.tokens.listTokens()).toEqual([])
     await registry.close()
     const db = new Database(path, { readonly: true })
     expect(db.prepare('SELECT max(version) FROM schema_version').pluck().get()).toBe(MIGRATIONS.at(-1)?.version)

@@ -80,11 +80,12 @@ describe('the command installed with npm from its packed packages', () => {
   it('finds every built-in backend next to itself', async () => {
     const { plugins } = (await assets(['plugins'])) as { plugins: Array<{ packageName: string; origin: string; path: string }> }
     // Every backend plugin the command ships (storage, cache, registry), each found once.
+    // The asset server's client is both a registry (@assets/remote) and a storage (its /storage subpath).
     const backends = (await shippedPackages()).filter((f) => /^plugins\/(storage|cache|registry)-/.test(f)).map((f) => `@assets/${f.slice('plugins/'.length)}`)
-    expect(plugins.map((p) => p.packageName).sort()).toEqual(backends.sort())
+    expect(plugins.map((p) => p.packageName).sort()).toEqual([...backends, '@assets/remote', '@assets/remote/storage'].sort())
     for (const p of plugins) {
       expect(p.origin).toBe('bundled')
-      expect(p.path).toBe(join(root, 'install', 'node_modules', p.packageName))
+      expect(p.path).toBe(join(root, 'install', 'node_modules', p.packageName.replace(/\/storage$/, '')))
     }
   })
 

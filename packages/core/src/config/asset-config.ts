@@ -405,8 +405,14 @@ function resolveSection(
   const section = isRecord(given) ? given : undefined
   if (section !== undefined) raise(kind, layer.source)
   const givenType = typeof section?.type === 'string' ? normalizePluginType(kind, section.type) : DEFAULT_TYPES[kind]
-  const envType = envLayer.applyEnv ? envPluginType(kind, envLayer.env) : undefined
+  let envType = envLayer.applyEnv ? envPluginType(kind, envLayer.env) : undefined
   if (envType !== undefined) raise(kind, envLayer.origin(TYPE_VARIABLES[kind]))
+  // ASSETS_URL alone selects the asset server for both sections that the server holds: its
+  // storage and its registry (a local cache stays in front), unless a type is chosen for them.
+  if (envType === undefined && kind !== 'cache' && typeof section?.type !== 'string' && envLayer.applyEnv && readVariable(envLayer.env, 'ASSETS_URL') !== undefined) {
+    envType = 'remote'
+    raise(kind, envLayer.origin('ASSETS_URL'))
+  }
   const type = envType ?? givenType
   const keepOptions = envType === undefined || envType === givenType
   const fromLayer: Record<string, unknown> = {}

@@ -25,9 +25,11 @@ const TYPE_ALIASES: Record<PluginKind, Record<string, string>> = {
     huggingfacestorage: 'huggingface',
     hfstorage: 'huggingface',
     huggingfacehub: 'huggingface',
+    remote: 'remote',
+    server: 'remote',
   },
   cache: { local: 'local', localcache: 'local', disk: 'local', filesystem: 'local', redis: 'redis', rediscache: 'redis', memcached: 'memcached', memcache: 'memcached', memcachedcache: 'memcached', s3: 's3', s3cache: 's3' },
-  registry: { sqlite: 'sqlite', sqlite3: 'sqlite', postgres: 'postgres', postgresql: 'postgres', pg: 'postgres', mysql: 'mysql', mariadb: 'mysql' },
+  registry: { sqlite: 'sqlite', sqlite3: 'sqlite', postgres: 'postgres', postgresql: 'postgres', pg: 'postgres', mysql: 'mysql', mariadb: 'mysql', remote: 'remote', server: 'remote' },
 }
 
 export function normalizePluginType(kind: PluginKind, type: string): string {
@@ -106,6 +108,12 @@ const S3_CONNECTION: OptionVariable[] = [
 ]
 
 /** The seed's connection variables of a database server (PostgreSQL, MySQL/MariaDB). */
+// The asset server's address and this client's token: the same for its storage and its registry.
+const REMOTE_CONNECTION: OptionVariable[] = [
+  { variable: 'ASSETS_URL', field: 'url', parse: text },
+  { variable: 'ASSETS_TOKEN', field: 'token', parse: text },
+]
+
 const DB_CONNECTION: OptionVariable[] = [
   { variable: 'DB_HOST', field: 'host', parse: text },
   { variable: 'DB_PORT', field: 'port', parse: port },
@@ -133,6 +141,7 @@ export const OPTION_VARIABLES: Record<PluginKind, Record<string, OptionVariable[
       { variable: 'HTTP_STORAGE_HEADERS', field: 'headers', parse: headers },
     ],
     huggingface: [{ variable: 'HF_TOKEN', field: 'token', parse: text }],
+    remote: REMOTE_CONNECTION,
   },
   cache: {
     '*': [
@@ -155,6 +164,7 @@ export const OPTION_VARIABLES: Record<PluginKind, Record<string, OptionVariable[
     ],
   },
   registry: {
+    remote: REMOTE_CONNECTION,
     sqlite: [{ variable: 'DB_PATH', field: 'path', parse: text }],
     postgres: DB_CONNECTION,
     mysql: DB_CONNECTION,

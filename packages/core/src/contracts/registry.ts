@@ -3,6 +3,9 @@ import type { AccessControl } from '../acl.js'
 import type { Annotation, AssetRecord, AuditEntry } from '../asset-record.js'
 import type { CompiledQuery, QueryPage } from '../query.js'
 import type { ContentDigest } from '../digest.js'
+import type { Actor } from '../acl.js'
+import type { GcOptions, GcReport, VerifyOptions, VerifyReport } from '../manager/maintenance.js'
+import type { TokenStore } from './tokens.js'
 
 /** Who did it, as recorded in the audit trail: `user:<name>`. */
 export interface MutationContext {
@@ -61,6 +64,8 @@ export const AUDIT_ACTIONS = {
   softDelete: 'soft-delete',
   purge: 'purge',
   recordDigest: 'record-digest',
+  tokenCreate: 'token-create',
+  tokenRevoke: 'token-revoke',
 } as const
 
 export interface AuditFilter {
@@ -127,5 +132,21 @@ export interface Registry {
   renewContent(holder: string, ttlMs: number): Promise<void>
   /** Ends `holder`'s leases on `locations`, or all of them; expired leases of anyone go too. */
   releaseContent(holder: string, locations?: string[]): Promise<void>
+  /** Optional: API tokens of the asset server (the SQL registries keep them). */
+  readonly tokens?: TokenStore
+  /**
+   * Optional, for the client of an asset server: operations that run there, on the stack only
+   * the server reaches, as the token's actor; the manager hands them over instead of running
+   * them on its own parts.
+   */
+  readonly server?: ServerOperations
   close(): Promise<void>
+}
+
+/** What the client of an asset server asks the server to do (see `Registry.server`). */
+export interface ServerOperations {
+  /** The actor the server knows the caller as: the token's user, groups and roles. */
+  whoami(): Promise<Actor>
+  verify(key: string | undefined, options: VerifyOptions): Promise<VerifyReport>
+  gc(options: GcOptions): Promise<GcReport>
 }

@@ -200,6 +200,12 @@ export interface Storage {
    * `checkPresignRequest` refuses; creating the URL sends nothing to the store.
    */
   presign?(location: string, request: PresignRequest): Promise<PresignedRequest>
+  /**
+   * Optional, for a backend that authorises reads per asset version (the asset server's
+   * client): the view through which the content of `asset` is read. The manager reads a
+   * version's content (its blob, a folder's manifest and files) only through it.
+   */
+  scopedTo?(asset: { key: string; version: string }): Storage
   /** Optional: aborts multipart uploads started before `olderThan` (gc calls it); returns what it aborted. */
   abortStaleUploads?(olderThan: Date): Promise<Array<{ location: string }>>
   close(): Promise<void>

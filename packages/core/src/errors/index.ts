@@ -1,5 +1,6 @@
 export { AssetError, hasErrorCode, type AssetErrorCode, type AssetErrorOptions } from './asset-error.js'
 export { AccessDeniedError } from './access-denied-error.js'
+export { AuthenticationError } from './authentication-error.js'
 export { BackendUnavailableError } from './backend-unavailable-error.js'
 export { ConfigInvalidError, type ConfigProblem } from './config-invalid-error.js'
 export { IntegrityError } from './integrity-error.js'

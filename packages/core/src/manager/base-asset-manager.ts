@@ -14,6 +14,7 @@ import type { ManagerInternals, ManagerParts } from './manager-parts.js'
 import { MetadataCache } from './metadata-cache.js'
 import { namedDirOf, sweepNamedLinks } from './named-path.js'
 import { type PutOptions, type PutResult, putAsset, validateTag } from './put-asset.js'
+import type { StoredContentClaim } from './stored-content.js'
 
 export interface AssetInfo extends AssetRecord {
   /** Tags (and `latest`) that point at this version. */
@@ -103,6 +104,19 @@ export class BaseAssetManager {
   ): Promise<PutResult> {
     const { hash, reader, endpoint, ...put } = options
     const result = await putAsset(this.parts, this.actor, key, { reference: uri, hash, reader, endpoint }, metadata, put)
+    await this.changed(key)
+    return presentRecord(this.parts.registry, this.actor, result)
+  }
+
+  /**
+   * Registers content already stored at its blob location (`blobLocation(digest)`): what an
+   * asset server does after its client uploaded the blobs to it. Checked like any put but for
+   * validators (the content is not local); the blobs (a folder's manifest and every file) must
+   * be there with the claimed sizes, else IntegrityError and nothing is registered. The file
+   * name is only `options.fileName`.
+   */
+  async putStored(key: string, content: StoredContentClaim, metadata: Record<string, unknown> = {}, options: PutOptions = {}): Promise<PutResult> {
+    const result = await putAsset(this.parts, this.actor, key, { stored: content }, metadata, options)
     await this.changed(key)
     return presentRecord(this.parts.registry, this.actor, result)
   }
@@ -239,6 +253,8 @@ export class BaseAssetManager {
 
   /** Re-reads stored content against its digests: one asset's versions, or every readable version. */
   async verify(key?: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+    // Through an asset server, its stack is checked there: reading it all over the network here would prove less.
+    if (this.parts.registry.server) return this.parts.registry.server.verify(key, options)
     const records = key === undefined ? undefined : await this.listVersions(key)
     return verifyContent(this.parts, this.actor, records, options)
   }
@@ -246,6 +262,7 @@ export class BaseAssetManager {
   /** Removes unreferenced content and expired temporary versions. Needs the admin role. */
   async gc(options: GcOptions = {}): Promise<GcReport> {
     requireSuperuser(this.actor, 'collect garbage')
+    if (this.parts.registry.server) return this.parts.registry.server.gc(options)
     const report = await collectGarbage(this.parts, this.actor, options)
     if (!report.dryRun) for (const { key } of report.purgedVersions) await this.changed(key)
     return report

@@ -71,7 +71,8 @@ export async function storageOfRecord(
   record: Pick<AssetRecord, 'metadata' | 'key' | 'version'>,
 ): Promise<Storage> {
   const reference = referenceOf(record)
-  if (!reference?.reader) return parts.storage
+  // The asset server's client reads a version's content through that version, which the server authorises.
+  if (!reference?.reader) return parts.storage.scopedTo?.({ key: record.key, version: record.version }) ?? parts.storage
   return readerStorage(parts.referenceReaders, reference)
 }
 

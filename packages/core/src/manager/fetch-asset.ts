@@ -329,7 +329,7 @@ export async function streamContent(
       throw new InvalidInputError(`${record.key}@${record.version} is a folder: pass the path of one of its files`)
     }
     checkManifestPath(options.path)
-    const manifest = await readManifest(parts.storage, record.location, record.digest as ContentDigest, options.signal).catch((error: unknown) => {
+    const manifest = await readManifest(storage, record.location, record.digest as ContentDigest, options.signal).catch((error: unknown) => {
       throw missingIsDamage(error, record.location)
     })
     const entry = manifest.files.find((f) => f.path === options.path)

@@ -20,6 +20,7 @@ import { cacheStoredFile } from './linked-content.js'
 import { type DescribeReferenceOptions, describeReference, pinDigestOf, REFERENCE_METADATA, referenceOf } from './external-reference.js'
 import { isPinDigest } from '../digest.js'
 import { type FolderFile, listFolderFiles } from './folder-manifest.js'
+import { checkStoredClaim, checkStoredContent, type StoredContentClaim } from './stored-content.js'
 import type { ManagerParts } from './manager-parts.js'
 
 export interface PutProgress extends Partial<TransferProgress> {
@@ -118,9 +119,10 @@ interface PreparedPut {
 /**
  * A local file or folder, or an object the storage did not write (registered by reference):
  * hashed now unless `hash: false`, read through a reference reader when `reader` or `endpoint`
- * is given (see describeReference).
+ * is given (see describeReference), or content already stored at its blob location (an asset
+ * server's client uploaded it first; see stored-content.ts).
  */
-export type PutSource = string | ({ reference: string } & Omit<DescribeReferenceOptions, 'signal'>)
+export type PutSource = string | ({ reference: string } & Omit<DescribeReferenceOptions, 'signal'>) | { stored: StoredContentClaim }
 
 async function prepare(
   parts: ManagerParts,
@@ -149,10 +151,11 @@ async function prepare(
     if (d.getTime() <= Date.now()) throw new InvalidInputError(`expiresAt ${d.toISOString()} has already passed`)
     expiresAt = d.toISOString()
   }
-  if (typeof source === 'string' && REFERENCE_METADATA in cleanMetadata) {
+  if ((typeof source === 'string' || 'stored' in source) && REFERENCE_METADATA in cleanMetadata) {
     throw new InvalidInputError(`metadata field "${REFERENCE_METADATA}" is reserved for versions registered by reference`)
   }
-  const type = typeof source === 'string' ? await inspectSource(source) : 'file'
+  // Stored content's claim is checked for shape now; its blobs under the lease, in storeAndRegister.
+  const type = typeof source === 'string' ? await inspectSource(source) : 'stored' in source ? checkStoredClaim(source.stored).type : 'file'
   const fileName = options.fileName !== undefined ? validateFileName(options.fileName) : sourceName(source)
   const versions = await parts.registry.listVersions(key, { includeDeleted: true })
   const previous = versions.find((r) => !r.deletedAt) ?? versions[0]
@@ -212,6 +215,8 @@ function sourceName(source: PutSource): string | undefined {
       throw new InvalidInputError(`${(error as Error).message}; give the version a name (fileName, --name)`, { cause: error })
     }
   }
+  // Stored content has no name of its own: only the one the caller gives.
+  if ('stored' in source) return undefined
   let name: string
   try {
     name = decodeURIComponent(new URL(source.reference).pathname.split('/').at(-1) ?? '')
@@ -288,7 +293,8 @@ export async function putAsset(
   const prep = await prepare(parts, actor, key, source, metadata, options)
   // Listed before validators read the folder: a link out of it is refused before anyone follows it.
   const folderFiles = typeof source === 'string' && prep.type === 'folder' ? await listFolderFiles(source, { followLinks: options.followLinks }) : undefined
-  // A reference is only hashed, never copied here: validators, which read a local copy, do not run on it.
+  // A reference is only hashed, never copied here, and stored content is not local: validators,
+  // which read a local copy, run on neither.
   const validators = typeof source === 'string' ? (parts.validators ?? []) : []
   for (const v of validators) {
     if (v.kinds && !v.kinds.includes(prep.kind)) continue
@@ -331,7 +337,9 @@ async function storeAndRegister(
   // A file whose blob this put wrote itself, which the cache may then take at no cost.
   let written: StoredContent | undefined
   let recordMetadata = prep.metadata
-  if (typeof source !== 'string') {
+  if (typeof source !== 'string' && 'stored' in source) {
+    content = await checkStoredContent(parts.storage, source.stored, lease, options.signal)
+  } else if (typeof source !== 'string') {
     const { reference: uri, ...how } = source
     const referenced = await describeReference(parts, uri, { ...how, signal: options.signal })
     content = referenced

@@ -22,9 +22,10 @@ export const BUILTIN_PLUGINS = {
     s3: '@assets/storage-s3',
     http: '@assets/storage-http',
     huggingface: '@assets/storage-huggingface',
+    remote: '@assets/remote/storage',
   },
   cache: { local: '@assets/cache-local', redis: '@assets/cache-redis', memcached: '@assets/cache-memcached', s3: '@assets/cache-s3' },
-  registry: { sqlite: '@assets/registry-sqlite', postgres: '@assets/registry-postgres', mysql: '@assets/registry-mysql' },
+  registry: { sqlite: '@assets/registry-sqlite', postgres: '@assets/registry-postgres', mysql: '@assets/registry-mysql', remote: '@assets/remote' },
 } as const satisfies Record<PluginKind, Record<string, string>>
 
 export interface LoadPluginOptions {

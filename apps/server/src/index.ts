@@ -1,0 +1,3 @@
+export { type AssetServerOptions, createAssetServer } from './app.js'
+export { startAssetServer, type StartOptions, type StartedServer } from './start.js'
+export type { JwtOptions } from './identity-provider.js'

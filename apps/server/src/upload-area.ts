@@ -1,0 +1,141 @@
+import { createHash, type Hash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, rm, stat, truncate } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { IntegrityError, InvalidInputError, type Storage, toContentDigest } from '@assets/core'
+
+/** Where one client's upload of one blob stands. */
+export interface UploadState {
+  stored: boolean
+  /** Bytes received so far of an unfinished upload (0 when none). */
+  offset: number
+}
+
+/**
+ * Blob uploads as the server receives them: each into a partial file of its own (per user and
+ * blob), so that a dropped connection resumes where it stopped. The server hashes every byte
+ * itself and writes the blob to the store only when the bytes are exactly the ones its
+ * location names: a client's claim about content is never taken on trust.
+ *
+ * Possession, not knowledge: a user may register content only after sending its bytes, even
+ * when the store already holds them (another user's private dataset, say), since a digest can
+ * be known without the bytes (from an audit trail, a paper, a guess at a public file). Each
+ * completed upload leaves a receipt for its user in the store (`staging/receipts/…`, which gc
+ * removes after its grace period), shared by every server process; registration asks for one
+ * per blob, and HEAD answers "stored" only to the user who holds one, so it reveals nothing
+ * about what others stored.
+ */
+export class UploadArea {
+  private readonly busy = new Map<string, Promise<unknown>>()
+
+  constructor(
+    private readonly dir: string,
+    private readonly storage: Storage,
+  ) {}
+
+  private partialOf(user: string, location: string): string {
+    return join(this.dir, `${createHash('sha256').update(`${user}\0${location}`).digest('hex')}.part`)
+  }
+
+  /** Where the receipt of `user` for the blob `hex` lives in the store. */
+  receiptOf(user: string, hex: string): string {
+    return `staging/receipts/${createHash('sha256').update(user).digest('hex').slice(0, 32)}/${hex}`
+  }
+
+  /** Whether `user` sent the bytes of the blob `hex` (and the store holds them). */
+  async holds(user: string, location: string, hex: string): Promise<boolean> {
+    const [receipt, blob] = await Promise.all([this.storage.stat(this.receiptOf(user, hex)), this.storage.stat(location)])
+    return receipt !== null && blob !== null
+  }
+
+  async state(user: string, location: string, hex: string, size?: number): Promise<UploadState> {
+    if (await this.holds(user, location, hex)) {
+      const blob = await this.storage.stat(location)
+      if (blob && (size === undefined || blob.size === size)) return { stored: true, offset: blob.size }
+    }
+    const partial = await stat(this.partialOf(user, location)).catch(() => undefined)
+    return { stored: false, offset: partial?.size ?? 0 }
+  }
+
+  /**
+   * Receives bytes `start…` of the blob at `location` (whose sha256 is `hex`, `size` bytes in
+   * all). `start` must be where the partial file ends (0 starts over). Returns true when the
+   * blob is now stored. One upload per partial file at a time: a second waits for the first.
+   */
+  async receive(user: string, location: string, hex: string, size: number, start: number, body: Readable, onReceived?: () => void): Promise<UploadState> {
+    const partial = this.partialOf(user, location)
+    for (;;) {
+      const running = this.busy.get(partial)
+      if (!running) break
+      await running.catch(() => {})
+    }
+    const work = this.receiveAlone(user, location, partial, hex, size, start, body, onReceived)
+    this.busy.set(partial, work)
+    try {
+      return await work
+    } finally {
+      this.busy.delete(partial)
+    }
+  }
+
+  private async receiveAlone(
+    user: string,
+    location: string,
+    partial: string,
+    hex: string,
+    size: number,
+    start: number,
+    body: Readable,
+    onReceived?: () => void,
+  ): Promise<UploadState> {
+    const before = await this.state(user, location, hex, size)
+    if (before.stored) {
+      body.resume()
+      return before
+    }
+    if (start !== 0 && start !== before.offset) {
+      body.resume()
+      throw new InvalidInputError(`the upload of ${location} continues at byte ${before.offset}, not ${start}`)
+    }
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    if (start === 0) await truncate(partial, 0).catch(() => {})
+    const hash = createHash('sha256')
+    if (start > 0) await hashFile(partial, hash)
+    let received = start
+    const writer = createWriteStream(partial, { flags: start === 0 ? 'w' : 'a', mode: 0o600 })
+    await pipeline(
+      body,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          received += chunk.length
+          if (received > size) throw new InvalidInputError(`more bytes than the ${size} declared for ${location}`)
+          hash.update(chunk)
+          yield chunk
+        }
+      },
+      writer,
+    ).catch(async (error: unknown) => {
+      // Too many bytes: nothing of this upload is kept. A dropped connection keeps what arrived, to resume from.
+      if (InvalidInputError.isInstance(error)) await rm(partial, { force: true })
+      throw error
+    })
+    onReceived?.()
+    if (received < size) return { stored: false, offset: received }
+    const digest = toContentDigest(hash)
+    if (digest !== `sha256:${hex}`) {
+      await rm(partial, { force: true })
+      throw new IntegrityError(`the bytes sent for ${location} have digest ${digest}: nothing was stored`)
+    }
+    // The same bytes stored before (by anyone) are not written again; the receipt is this user's either way.
+    if ((await this.storage.stat(location))?.size !== size) await this.storage.upload(location, partial, { digest, size })
+    await this.storage.upload(this.receiptOf(user, hex), (async function* () {})(), { size: 0 })
+    await rm(partial, { force: true })
+    return { stored: true, offset: size }
+  }
+}
+
+async function hashFile(path: string, hash: Hash): Promise<void> {
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+}
