@@ -259,8 +259,8 @@ const COMMAND_LIST: CommandSpec[] = [
       'upload-dir': { type: 'string', value: 'dir', description: 'where unfinished uploads wait (default: <cache folder>/server-uploads)' },
       log: { type: 'boolean', description: 'structured request logs (JSON lines) on stdout' },
       'jwks-url': { type: 'string', value: 'url', description: "also accept JWTs of the team's identity provider, verified against this JWKS" },
-      'jwt-issuer': { type: 'string', value: 'iss', description: 'the issuer those JWTs must name' },
-      'jwt-audience': { type: 'string', value: 'aud', description: 'the audience those JWTs must name' },
+      'jwt-issuer': { type: 'string', value: 'iss', description: 'the issuer those JWTs must name (required with --jwks-url)' },
+      'jwt-audience': { type: 'string', value: 'aud', description: 'the audience those JWTs must name (required with --jwks-url)' },
     },
     details:
       'Clients use ASSETS_URL=<printed URL> and ASSETS_TOKEN=<token from `assets token create`>. Only the server needs the ' +

@@ -128,7 +128,8 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   // take as long as its store needs (a 1 GiB blob to a bucket, a verify of everything) without
   // the socket being cut under a client that is rightly waiting. Idle keep-alive is limited again after.
   app.addHook('preHandler', async (request) => {
-    if (!request.url.startsWith('/v1/blobs/')) request.raw.socket?.setTimeout(0)
+    // Not for uploads (cleared once their body is in) nor downloads (a client that stops reading is idle).
+    if (!request.url.startsWith('/v1/blobs/') && !request.url.startsWith('/v1/content/')) request.raw.socket?.setTimeout(0)
   })
   app.addHook('onResponse', async (request) => {
     const socket = request.raw.socket

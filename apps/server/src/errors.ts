@@ -26,11 +26,17 @@ export interface ErrorBody {
 
 /**
  * The status and body for anything a handler threw. Our own errors keep their code and
- * message (they never hold secrets: DESIGN §5.6); Fastify's own (a malformed body, one too
+ * message (they never hold secrets: DESIGN §5.6), except 5xx ones, whose message may name a
+ * backend's host or files and is only logged; Fastify's own (a malformed body, one too
  * large, a failed schema) become INVALID_INPUT; anything else is an internal error whose
  * message is not shown, since it may come from a driver and quote a connection string.
  */
 export function errorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (AssetError.isInstance(error) && (error.code === 'BACKEND_UNAVAILABLE' || (STATUS_OF_CODE[error.code] ?? 500) === 500)) {
+    // A backend's message may name its host, database or files: the log has it, the client not.
+    const unavailable = error.code === 'BACKEND_UNAVAILABLE'
+    return { status: unavailable ? 503 : 500, body: { error: { code: error.code, message: unavailable ? 'a backend of the server is unavailable; try again later' : 'the server failed; its log says why' } } }
+  }
   if (AssetError.isInstance(error)) {
     const issues = ValidationError.isInstance(error) ? error.issues : undefined
     return { status: STATUS_OF_CODE[error.code] ?? 500, body: { error: { code: error.code, message: error.message, ...(issues ? { issues } : {}) } } }

@@ -1,13 +1,13 @@
-import { type Actor, AuthenticationError, validateActor } from '@assets/core'
+import { type Actor, AuthenticationError, ConfigInvalidError, validateActor } from '@assets/core'
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose'
 
 export interface JwtOptions {
   /** The identity provider's JWKS document (`https://idp.example.org/.well-known/jwks.json`). */
   jwksUrl: string
-  /** Required `iss`; strongly advised, so that another tenant's tokens are refused. */
-  issuer?: string
-  /** Required `aud`. */
-  audience?: string
+  /** The `iss` every token must name: another tenant's tokens are refused. */
+  issuer: string
+  /** The `aud` every token must name: tokens the provider signed for other applications are refused. */
+  audience: string
   /** Claim holding the user name (default `sub`). */
   userClaim?: string
   /** Claim holding a list of group names (default `groups`). */
@@ -15,6 +15,9 @@ export interface JwtOptions {
   /** Claim holding a list of role names (default `roles`). */
   rolesClaim?: string
 }
+
+/** Asymmetric signatures only: an HMAC `alg` would let a public key be used as the secret. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
 
 function names(payload: JWTPayload, claim: string): string[] {
   const value = payload[claim]
@@ -33,13 +36,19 @@ export class IdentityProvider {
   private readonly keys: ReturnType<typeof createRemoteJWKSet>
 
   constructor(private readonly options: JwtOptions) {
-    this.keys = createRemoteJWKSet(new URL(options.jwksUrl))
+    if (!options.issuer || !options.audience) throw new ConfigInvalidError([{ field: 'jwt', message: 'a JWKS needs the issuer and the audience its tokens must name: without them, tokens the provider signs for any other application would be accepted' }])
+    const url = new URL(options.jwksUrl)
+    // The keys that decide who anyone is must not be swapped on the way: https, but on this machine.
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))) {
+      throw new ConfigInvalidError([{ field: 'jwt.jwksUrl', message: `must be https:// (or http:// on loopback), not ${url.protocol}` }])
+    }
+    this.keys = createRemoteJWKSet(url)
   }
 
   async actorOf(token: string): Promise<Actor> {
     let payload: JWTPayload
     try {
-      ;({ payload } = await jwtVerify(token, this.keys, { issuer: this.options.issuer, audience: this.options.audience }))
+      ;({ payload } = await jwtVerify(token, this.keys, { issuer: this.options.issuer, audience: this.options.audience, algorithms: ALGORITHMS }))
     } catch (error) {
       // jose's reasons (expired, bad signature, wrong issuer) say nothing secret and help the caller.
       throw new AuthenticationError(`the identity provider's token was refused: ${error instanceof Error ? error.message : String(error)}`)

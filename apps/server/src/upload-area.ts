@@ -1,10 +1,18 @@
 import { createHash, type Hash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rm, stat, truncate } from 'node:fs/promises'
+import { mkdir, readdir, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { setTimeout as delay } from 'node:timers/promises'
 import { IntegrityError, InvalidInputError, type Storage, toContentDigest } from '@assets/core'
+
+/** Unfinished uploads one user may have at once: each may hold up to its blob's size on the server's disk. */
+export const MAX_PARTIAL_UPLOADS_PER_USER = 64
+/** An unfinished upload untouched this long is removed: its client has given up. */
+export const PARTIAL_UPLOAD_TTL_MS = 24 * 3600 * 1000
+
+const FLUSH_WAIT_MS = 1000
 
 /** Where one client's upload of one blob stands. */
 export interface UploadState {
@@ -35,8 +43,35 @@ export class UploadArea {
     private readonly storage: Storage,
   ) {}
 
+  private userDir(user: string): string {
+    return join(this.dir, createHash('sha256').update(user).digest('hex').slice(0, 32))
+  }
+
   private partialOf(user: string, location: string): string {
-    return join(this.dir, `${createHash('sha256').update(`${user}\0${location}`).digest('hex')}.part`)
+    return join(this.userDir(user), `${createHash('sha256').update(location).digest('hex')}.part`)
+  }
+
+  /**
+   * Room for one more unfinished upload of `user`: partial files untouched for a day are
+   * removed first; past the cap, a new upload is refused until some finish (or lapse).
+   */
+  private async makeRoom(user: string): Promise<void> {
+    const dir = this.userDir(user)
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.part'))
+    if (names.length < MAX_PARTIAL_UPLOADS_PER_USER) return
+    const now = Date.now()
+    let left = names.length
+    for (const name of names) {
+      const info = await stat(join(dir, name)).catch(() => undefined)
+      if (info && now - info.mtimeMs > PARTIAL_UPLOAD_TTL_MS) {
+        await rm(join(dir, name), { force: true })
+        left--
+      }
+    }
+    if (left >= MAX_PARTIAL_UPLOADS_PER_USER) {
+      throw new InvalidInputError(`user "${user}" has ${left} unfinished uploads, the most the server keeps: finish or abandon some (they lapse after a day)`)
+    }
   }
 
   /** Where the receipt of `user` for the blob `hex` lives in the store. */
@@ -51,6 +86,14 @@ export class UploadArea {
   }
 
   async state(user: string, location: string, hex: string, size?: number): Promise<UploadState> {
+    // An upload whose client just dropped may still be flushing what arrived: a moment's wait
+    // gives a resume the right offset. One still receiving is reported as far as it got.
+    const running = this.busy.get(this.partialOf(user, location))
+    if (running) await Promise.race([running.catch(() => {}), delay(FLUSH_WAIT_MS)])
+    return this.current(user, location, hex, size)
+  }
+
+  private async current(user: string, location: string, hex: string, size?: number): Promise<UploadState> {
     if (await this.holds(user, location, hex)) {
       const blob = await this.storage.stat(location)
       if (blob && (size === undefined || blob.size === size)) return { stored: true, offset: blob.size }
@@ -90,7 +133,7 @@ export class UploadArea {
     body: Readable,
     onReceived?: () => void,
   ): Promise<UploadState> {
-    const before = await this.state(user, location, hex, size)
+    const before = await this.current(user, location, hex, size)
     if (before.stored) {
       body.resume()
       return before
@@ -100,6 +143,7 @@ export class UploadArea {
       throw new InvalidInputError(`the upload of ${location} continues at byte ${before.offset}, not ${start}`)
     }
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    if (before.offset === 0) await this.makeRoom(user)
     if (start === 0) await truncate(partial, 0).catch(() => {})
     const hash = createHash('sha256')
     if (start > 0) await hashFile(partial, hash)

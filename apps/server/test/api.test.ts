@@ -112,4 +112,30 @@ describe('the asset server API', () => {
     expect((await register('bob', 'p/own-copy', bytes)).status).toBe(201)
     expect(await (await stack.call('bob', '/v1/content/p/own-copy')).text()).toBe(bytes.toString())
   })
+
+  it('keeps at most 64 unfinished uploads per user, and verify is an admin’s', async () => {
+    await stack.addUser({ user: 'carol' })
+    const unfinished = (i: number) => {
+      const location = blobLocation(digestOf(Buffer.from(`never finished ${i}`)))
+      return stack.call('carol', `/v1/blobs/${location}`, { method: 'PUT', body: Buffer.from('x'), headers: { 'content-type': 'application/octet-stream', 'content-range': 'bytes 0-0/2' } })
+    }
+    for (let i = 0; i < 64; i++) expect((await unfinished(i)).status).toBe(202)
+    const refused = await unfinished(64)
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as ErrorBody).error.message).toContain('64 unfinished uploads')
+    // Another user is not held back by carol's.
+    expect((await register('bob', 'p/after-carol', Buffer.from('bob is fine'))).status).toBe(201)
+
+    const verify = (user: string) => stack.call(user, '/v1/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"deep": true}' })
+    expect((await verify('bob')).status).toBe(403)
+    expect((await verify('admin')).status).toBe(200)
+  })
+
+  it('records a client’s own audit entries under client:, never as the server’s', async () => {
+    const response = await register('bob', 'p/audited', Buffer.from('audited bytes'), { audit: [{ action: 'compat-override', details: { approvedBy: 'user:admin' } }] })
+    expect(response.status).toBe(201)
+    const trail = await stack.manager.audit({ key: 'p/audited' })
+    expect(trail.map((e) => e.action)).toContain('client:compat-override')
+    expect(trail.map((e) => e.action)).not.toContain('compat-override')
+  })
 })

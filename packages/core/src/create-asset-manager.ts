@@ -83,7 +83,13 @@ export async function createAssetManager(given?: AssetConfig, options: CreateAss
   // Through an asset server, every look-up asks it (a change made by another client is seen at
   // once), and the actor is the token's, whatever this config or `--as` claims.
   const metadataTtl = config.registry.type === 'sqlite' || registry.server ? 0 : (options.metadataTtl ?? config.cache.ttl)
-  const actor = registry.server ? await registry.server.whoami() : (options.actor ?? actorFor(config))
+  let actor: Actor
+  try {
+    actor = registry.server ? await registry.server.whoami() : (options.actor ?? actorFor(config))
+  } catch (error) {
+    await Promise.allSettled([storage.close(), registry.close(), cache?.close()])
+    throw error
+  }
   return new BaseAssetManager(
     {
       storage,

@@ -5,7 +5,8 @@ import { type AssetQuery, type CompiledQuery, encodeCursor, type FieldCondition,
  * again itself: the client's compilation is never trusted as SQL input.
  */
 export function decompileQuery(compiled: CompiledQuery): AssetQuery {
-  const where: Record<string, Record<string, unknown>> = {}
+  // No prototype: a metadata field named __proto__ is a field like any other.
+  const where: Record<string, Record<string, unknown>> = Object.create(null)
   for (const clause of compiled.clauses) {
     const path = clause.path.join('.')
     where[path] = { ...where[path], [clause.op]: clause.value }

@@ -47,8 +47,8 @@ export class RemoteRegistry implements Registry {
         return actor
       },
       verify: async (key: string | undefined, options: VerifyOptions) =>
-        (await client.json<VerifyReport>('POST', '/v1/verify', { body: { key, deep: options.deep }, signal: options.signal })) as VerifyReport,
-      gc: async (options: GcOptions) => (await client.json<GcReport>('POST', '/v1/gc', { body: { dryRun: options.dryRun, graceSeconds: options.graceSeconds } })) as GcReport,
+        (await client.json<VerifyReport>('POST', '/v1/verify', { body: { key, deep: options.deep }, signal: options.signal, slow: true })) as VerifyReport,
+      gc: async (options: GcOptions) => (await client.json<GcReport>('POST', '/v1/gc', { body: { dryRun: options.dryRun, graceSeconds: options.graceSeconds }, slow: true })) as GcReport,
     }
   }
 
@@ -72,7 +72,7 @@ export class RemoteRegistry implements Registry {
         audit: options.audit,
       },
     }
-    return (await this.client.json<RegisterResult>('POST', keyPath('/v1/register', key), { body })) as RegisterResult
+    return (await this.client.json<RegisterResult>('POST', keyPath('/v1/register', key), { body, slow: true })) as RegisterResult
   }
 
   async get(key: string, version: string): Promise<AssetRecord | null> {

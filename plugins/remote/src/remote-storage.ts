@@ -57,10 +57,16 @@ export class RemoteStorage implements Storage {
       async (attempt) => {
         // After a dropped connection, the server says how much of this blob it already holds.
         const start = attempt === 1 ? 0 : await this.offset(location)
-        if (start < 0) return
+        if (start < 0) {
+          sent = size
+          return
+        }
+        // Every byte arrived but the server is still storing them: ask again after a pause.
+        if (start >= size && size > 0) throw Object.assign(new Error(`the server is still storing ${location}`), { code: 'ECONNRESET' })
         const response = await this.client.send('PUT', `/v1/blobs/${location}`, {
           raw: body(start),
           signal: options.signal,
+          slow: true,
           headers: {
             'content-type': 'application/octet-stream',
             'content-length': String(size - start),
@@ -72,7 +78,7 @@ export class RemoteStorage implements Storage {
         sent = size
         options.onProgress?.({ bytes: size, total: size })
       },
-      { attempts: 5, signal: options.signal, retryable: (error) => isTransientNetworkError(error) || (error as { code?: string }).code === 'BACKEND_UNAVAILABLE' },
+      { attempts: 8, signal: options.signal, retryable: (error) => isTransientNetworkError(error) || (error as { code?: string }).code === 'BACKEND_UNAVAILABLE' },
     )
     return { location, size: sent, digest }
   }

@@ -11,6 +11,8 @@ export interface CallOptions {
   signal?: AbortSignal
   /** Statuses that are answers, not errors (404 for a look-up that may find nothing). */
   accept?: number[]
+  /** The server works before it answers (stores a blob, registers a folder, verifies): no limit on the wait for its headers. */
+  slow?: boolean
 }
 
 type RawBody = string | Buffer | Readable
@@ -51,7 +53,8 @@ export class ServerClient {
 
   /** A JSON call; undefined for an accepted non-2xx status or an empty answer. */
   async json<T>(method: Dispatcher.HttpMethod, path: string, options: CallOptions = {}): Promise<T | undefined> {
-    const idempotent = method !== 'POST' || path === '/v1/find'
+    // A retried DELETE (untag, rm) whose first answer was lost would fail on what it did itself.
+    const idempotent = (method !== 'POST' && method !== 'DELETE') || path === '/v1/find'
     const send = async () => {
       const response = await this.send(method, path, {
         ...options,
@@ -80,6 +83,7 @@ export class ServerClient {
         body: options.raw,
         dispatcher: this.agent,
         signal: options.signal,
+        ...(options.slow ? { headersTimeout: 0 } : {}),
       })
     } catch (error: unknown) {
       if (options.signal?.aborted || !isTransientNetworkError(error)) throw error

@@ -31,7 +31,7 @@ export async function serve(ctx: CommandContext): Promise<number> {
     tlsKey,
     uploadDir: stringOption(ctx.values, 'upload-dir') ?? join(config.cacheDir, 'server-uploads'),
     logger: flagOption(ctx.values, 'log') ? { level: 'info' } : false,
-    jwt: jwksUrl === undefined ? undefined : { jwksUrl, issuer: stringOption(ctx.values, 'jwt-issuer'), audience: stringOption(ctx.values, 'jwt-audience') },
+    jwt: jwksUrl === undefined ? undefined : { jwksUrl, issuer: stringOption(ctx.values, 'jwt-issuer') ?? '', audience: stringOption(ctx.values, 'jwt-audience') ?? '' },
   }).catch(async (error: unknown) => {
     await manager.close()
     throw error

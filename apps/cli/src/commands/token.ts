@@ -17,8 +17,8 @@ import { formatTime, table } from '../output.js'
 
 /**
  * The registry's token store, for an admin on a stack whose registry keeps tokens (the SQL
- * registries). Tokens are managed where the database is: through an asset server there is
- * none, so a client stack gets UNSUPPORTED_OPERATION.
+ * registries), or through an asset server with an admin's token (its `/v1/tokens`); a registry
+ * with neither gets UNSUPPORTED_OPERATION.
  */
 function tokenStore(manager: BaseAssetManager, action: string): TokenStore {
   if (!isSuperuser(manager.actor)) throw new AccessDeniedError(`user "${manager.actor.user}" may not ${action}: it needs the admin role`)

@@ -63,9 +63,12 @@ export function registerRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const key = keyParam(request.params)
     const { content, metadata, options = {} } = request.body as RegisterRequest
     await requirePossession(ctx, request.actor.user, content)
-    const { accessControl, ...rest } = options
+    const { accessControl, audit, ...rest } = options
+    // Audit entries a client adds (a model's compatibility override) are its claims, not the
+    // server's findings: kept, under a name that says so.
+    const claimed = audit?.map((entry) => ({ ...entry, action: `client:${entry.action}` }))
     const chosen = accessControl !== undefined && !isDeepStrictEqual(normalizeAccessControl(accessControl), normalizeAccessControl(await defaultAclFor(request.assets, ctx, key)))
-    const result = await request.assets.putStored(key, content, metadata ?? {}, { ...rest, ...(chosen ? { accessControl } : {}) })
+    const result = await request.assets.putStored(key, content, metadata ?? {}, { ...rest, ...(claimed ? { audit: claimed } : {}), ...(chosen ? { accessControl } : {}) })
     const { created, ...record } = result
     return reply.code(created ? 201 : 200).send({ created, record })
   })
@@ -76,13 +79,19 @@ export function registerRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const { op, holder, locations, ttlMs } = request.body as { op: 'hold' | 'renew' | 'release'; holder: string; locations?: string[]; ttlMs?: number }
     for (const location of locations ?? []) {
       checkLocation('server', location)
-      if (!location.startsWith('blobs/')) throw new InvalidInputError(`a put holds blobs only, not ${JSON.stringify(location)}`)
+      if (!BLOB.test(location)) throw new InvalidInputError(`a put holds blobs only, not ${JSON.stringify(location)}`)
     }
     const registry = ctx.manager.registry
     const owner = `remote:${request.actor.user}:${holder}`
     if (op === 'hold') {
       if (!locations || ttlMs === undefined) throw new InvalidInputError('hold needs locations and ttlMs')
-      return registry.holdContent(owner, locations, ttlMs)
+      // The put will need this user's receipts for those blobs too: gc must not take them meanwhile.
+      const receipts = locations.flatMap((location) => {
+        const hex = BLOB.exec(location)?.[1]
+        return hex === undefined ? [] : [ctx.uploads.receiptOf(request.actor.user, hex)]
+      })
+      const { refused } = await registry.holdContent(owner, [...locations, ...receipts], ttlMs)
+      return { refused: refused.filter((location) => !receipts.includes(location)) }
     }
     if (op === 'renew') {
       if (ttlMs === undefined) throw new InvalidInputError('renew needs ttlMs')
