@@ -73,10 +73,13 @@ describe('LFS files larger than one range', () => {
     const { storage, journals } = seeded(bytes)
     const destination = join(scratch, 'stopped.bin')
     const stop = new AbortController()
+    // The ranges from 2 MiB on wait at the hub until the first two are in and the download is stopped.
+    hub.state.holdFrom.set(lfsOid(bytes), 2 * MiB)
     const stopped = await storage.download('weights.bin', destination, { signal: stop.signal, onProgress: (p) => p.bytes >= 2 * MiB && stop.abort() }).then(
       () => 'finished',
       (error: Error) => error.name,
     )
+    hub.state.releaseHeld()
     expect(stopped).toBe('AbortError')
     const [name] = await readdir(journals)
     const journal = JSON.parse(await readFile(join(journals, name as string), 'utf8')) as { done: Array<[number, number]> }
