@@ -9,7 +9,7 @@
 // a database of the run's own is created and dropped).
 // autocannon runs in this process, on the same two cores as the server: the client's cost is
 // in the server's figures, as it would be for any load generator on this machine.
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -20,6 +20,7 @@ import { createPostgresRegistry } from '@assets/registry-postgres'
 import { createSqliteRegistry } from '@assets/registry-sqlite'
 import autocannon from 'autocannon'
 import postgres from 'postgres'
+import { startServer } from './serve-process.mjs'
 
 const run = promisify(execFile)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30)
@@ -61,21 +62,6 @@ const readable = (i) => i % 8 !== 0
 const readableKeys = Array.from({ length: KEYS }, (_, i) => i)
   .filter(readable)
   .map(keyOf)
-
-/** Starts `assets serve` and resolves once it prints its URL. */
-function startServer(env) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    proc.stdout.on('data', (chunk) => {
-      out += chunk
-      try {
-        resolve({ proc, url: JSON.parse(out).url })
-      } catch {}
-    })
-    proc.on('exit', (code) => reject(new Error(`assets serve exited with ${code}: ${out}`)))
-  })
-}
 
 function stopServer(proc) {
   return new Promise((resolve) => {

@@ -13,7 +13,7 @@
 // present), BENCH_SERVER_DIR (the server's ASSETS_HOME, where uploads are received; default the
 // OS temp folder, a disk: a server keeps partial uploads on disk, not in memory), BENCH_PHASES
 // (serial, concurrent or both), BENCH_SERVER_CONFIG (a config file for the server: CONFIG_PATH).
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -21,6 +21,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { blobLocation } from '@assets/core'
 import { startCephRgw } from '../plugins/storage-s3/test/fixtures/ceph-rgw.mjs'
+import { startServer } from './serve-process.mjs'
 
 const run = promisify(execFile)
 const BYTES = Number(process.env.BENCH_S3_BYTES ?? 1 << 30)
@@ -59,20 +60,6 @@ async function timed(action) {
   const started = performance.now()
   await action()
   return (performance.now() - started) / 1000
-}
-
-function startServer(env) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    proc.stdout.on('data', (chunk) => {
-      out += chunk
-      try {
-        resolve({ proc, url: JSON.parse(out).url })
-      } catch {}
-    })
-    proc.on('exit', (code) => reject(new Error(`assets serve exited with ${code}: ${out}`)))
-  })
 }
 
 const status = (pid) => readFileSync(`/proc/${pid}/status`, 'utf8')

@@ -94,10 +94,8 @@ export class UploadArea {
   }
 
   private async current(user: string, location: string, hex: string, size?: number): Promise<UploadState> {
-    if (await this.holds(user, location, hex)) {
-      const blob = await this.storage.stat(location)
-      if (blob && (size === undefined || blob.size === size)) return { stored: true, offset: blob.size }
-    }
+    const [receipt, blob] = await Promise.all([this.storage.stat(this.receiptOf(user, hex)), this.storage.stat(location)])
+    if (receipt && blob && (size === undefined || blob.size === size)) return { stored: true, offset: blob.size }
     const partial = await stat(this.partialOf(user, location)).catch(() => undefined)
     return { stored: false, offset: partial?.size ?? 0 }
   }

@@ -10,7 +10,6 @@ import {
   type GcReport,
   type LineageEdge,
   type LineageOptions,
-  type MutationContext,
   type QueryPage,
   type Registry,
   type RegisterOptions,
@@ -173,4 +172,3 @@ export class RemoteRegistry implements Registry {
   }
 }
 
-export type { MutationContext }
