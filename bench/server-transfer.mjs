@@ -5,8 +5,8 @@
 // The server is `assets serve` (the built CLI) in a process of its own, on S3 + the embedded
 // SQLite registry. The clients are whole processes, like aws-cli: curl for the bytes (PUT
 // /v1/blobs/<location> then POST /v1/register/<key>; GET /v1/content/<key>; POST /v1/presign then
-// curl PUT/GET of the URL), with the small JSON requests around them (register, presign) timed
-// too. The client's sha256 of the file (which a real put needs to name the blob) is not timed:
+// curl PUT/GET of the URL, and POST /v1/presign/complete after a PUT), with the small JSON requests around them (register, presign) timed
+// too; and `assets get --out` (the remote client: parallel ranged GETs through the server), a fresh cache each round. The client's sha256 of the file (which a real put needs to name the blob) is not timed:
 // it is the same for every way in, and aws-cli computes none.
 // BENCH_S3_BYTES (default 1 GiB), BENCH_RUNS (rounds of each transfer, default 3),
 // BENCH_CONCURRENT (default 8), BENCH_S3_DIR (the clients' files; default /dev/shm when
@@ -113,6 +113,14 @@ async function main() {
       if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`)
       return text ? JSON.parse(text) : {}
     }
+    // The `assets` command as a client of the server: only its URL and token, nothing of the server's stack.
+    const clientEnv = (home) => ({
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|S3_|ASSETS_|STORAGE_|DB_|CACHE_|CONFIG_PATH$)/.test(name))),
+      ASSETS_URL: server.url,
+      ASSETS_TOKEN: token,
+      ALLOW_INSECURE_STORAGE: 'true',
+      ASSETS_HOME: home,
+    })
     // --fail-with-body: a refusal is an error here, with the server's error body on stderr.
     const curl = (...args) => run('curl', ['-sS', '--fail-with-body', '-H', 'Expect:', ...args], { maxBuffer: 1 << 24 })
 
@@ -127,6 +135,13 @@ async function main() {
     const serverUpload = async (path = source, loc = location) => {
       await curl('-X', 'PUT', '-H', auth, '-H', 'content-type: application/octet-stream', '-T', path, `${server.url}/v1/blobs/${loc}`)
     }
+    // A presigned upload: the bytes go to a staging object of this user in the bucket; the
+    // completion has the server adopt them (a CopyObject, the gateway having checked the signed hash).
+    const presignedUpload = async () => {
+      const presigned = await api('POST', '/v1/presign', { method: 'PUT', digest, size: BYTES })
+      await curl('-X', 'PUT', ...Object.entries(presigned.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), '-T', source, presigned.url)
+      await api('POST', '/v1/presign/complete', { uploadId: presigned.uploadId, digest, size: BYTES })
+    }
     const presignedDownload = async (key, out) => {
       const presigned = await api('POST', '/v1/presign', { method: 'GET', key, ref: 'latest' })
       await curl(...Object.entries(presigned.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), '-o', out, presigned.url)
@@ -138,7 +153,7 @@ async function main() {
     if (PHASES.includes('serial')) {
       const awsFixed = []
       for (let round = 0; round < RUNS; round++) awsFixed.push(await timed(() => aws('s3', 'cp', '--no-progress', `s3://${BUCKET}/missing.bin`, join(root, 'missing.out')).catch(() => {})))
-      const t = { awsUp: [], serverUp: [], awsDown: [], serverDown: [], presignedDown: [] }
+      const t = { awsUp: [], serverUp: [], presignedUp: [], awsDown: [], serverDown: [], presignedDown: [], clientDown: [] }
       // Rounds alternate the ways in so that the machine's drift falls on each alike.
       for (let round = 0; round < RUNS; round++) {
         t.awsUp.push(await timed(() => aws('s3', 'cp', '--no-progress', source, `s3://${BUCKET}/aws-${round}.bin`)))
@@ -148,6 +163,13 @@ async function main() {
           await timed(async () => {
             await serverUpload()
             await register(`bench/server-${round}`)
+          }),
+        )
+        await dropBlob()
+        t.presignedUp.push(
+          await timed(async () => {
+            await presignedUpload()
+            await register(`bench/presigned-${round}`)
           }),
         )
       }
@@ -163,6 +185,11 @@ async function main() {
         await check('server download')
         t.presignedDown.push(await timed(() => presignedDownload(`bench/server-${round}`, out)))
         await check('presigned download')
+        // The remote client itself (parallel ranged GETs through the server), with an empty cache each round.
+        const clientHome = mkdtempSync(join(root, 'client-home-'))
+        t.clientDown.push(await timed(() => run(process.execPath, [CLI, 'get', '-q', `bench/server-${round}`, '--out', out], { env: clientEnv(clientHome) })))
+        await check('assets get')
+        rmSync(clientHome, { recursive: true, force: true })
       }
       await remove('aws-0.bin')
       const serialPeak = peakMiB(pid)
@@ -172,14 +199,16 @@ async function main() {
       const row = (what, xs, baseline) => {
         const s = median(xs)
         const ratio = baseline ? `  ${(s / median(baseline)).toFixed(2)} × aws (${median(baseline) > fixed ? (s / (median(baseline) - fixed)).toFixed(2) : '—'} × without its ${fixed.toFixed(2)} s fixed cost)   goal <= 1.1` : ''
-        console.log(`${what.padEnd(58)} ${s.toFixed(2).padStart(6)} s ${(BYTES / (1 << 20) / s).toFixed(0).padStart(5)} MiB/s (${spread(xs)})${ratio}`)
+        console.log(`${what.padEnd(66)} ${s.toFixed(2).padStart(6)} s ${(BYTES / (1 << 20) / s).toFixed(0).padStart(5)} MiB/s (${spread(xs)})${ratio}`)
       }
       console.log(`medians of ${RUNS} rounds, whole client processes; aws-cli's fixed cost per command (the same cp of a missing key): ${fixed.toFixed(2)} s`)
       row('aws s3 cp upload', t.awsUp)
       row('through the server: curl PUT /v1/blobs + register', t.serverUp, t.awsUp)
+      row('presigned: POST /v1/presign PUT + curl PUT + complete + register', t.presignedUp, t.awsUp)
       row('aws s3 cp download', t.awsDown)
       row('through the server: curl GET /v1/content', t.serverDown, t.awsDown)
       row('presigned: POST /v1/presign + curl GET', t.presignedDown, t.awsDown)
+      row('through the server: assets get (the remote client, ranged)', t.clientDown, t.awsDown)
       console.log(`load average at the end of the serial transfers: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`)
       console.log(`server peak RSS (VmHWM) over the serial transfers: ${serialPeak.toFixed(0)} MiB`)
     } else {

@@ -148,6 +148,15 @@ export const PresignBody = Type.Object(
   { additionalProperties: false },
 )
 
+export const PresignCompleteBody = Type.Object(
+  {
+    uploadId: Type.String({ pattern: '^[0-9a-f]{32}$', description: 'As POST /v1/presign answered a PUT' }),
+    digest: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }),
+    size: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+)
+
 export const TokenBody = Type.Object(
   {
     user: Type.String({ minLength: 1, maxLength: 128 }),

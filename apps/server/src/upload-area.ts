@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as delay } from 'node:timers/promises'
 import { IntegrityError, InvalidInputError, type Storage, toContentDigest } from '@assets/core'
+import { StoreFeed } from './store-feed.js'
 
 /** Unfinished uploads one user may have at once: each may hold up to its blob's size on the server's disk. */
 export const MAX_PARTIAL_UPLOADS_PER_USER = 64
@@ -13,6 +14,26 @@ export const MAX_PARTIAL_UPLOADS_PER_USER = 64
 export const PARTIAL_UPLOAD_TTL_MS = 24 * 3600 * 1000
 
 const FLUSH_WAIT_MS = 1000
+
+/**
+ * Stores that hash a stream themselves, make it visible only once its digest is the one asked
+ * for, and leave nothing at the location when the stream fails (local: a temporary file
+ * removed; S3: the multipart upload aborted, never completed). A whole upload to one of them
+ * goes to the store while it arrives, not after; any other store gets the finished file.
+ */
+const STREAM_VERIFYING_STORES = new Set(['local', 's3'])
+/** How long a fed store and its upload wait for each other before the store is left out (see StoreFeed). */
+export const STORE_FEED_STALL_MS = 5000
+/**
+ * The least a fed upload must bring in each such window (0.8 MiB/s): below it the store is left
+ * out, so that holding a part buffer of the store's shared budget costs a client real bandwidth.
+ */
+export const STORE_FEED_MIN_BYTES = 4 * 1024 * 1024
+
+/** A user's name as a path segment in the store: fixed length, no character of the name. */
+export function userHash(user: string): string {
+  return createHash('sha256').update(user).digest('hex').slice(0, 32)
+}
 
 /** Where one client's upload of one blob stands. */
 export interface UploadState {
@@ -44,7 +65,7 @@ export class UploadArea {
   ) {}
 
   private userDir(user: string): string {
-    return join(this.dir, createHash('sha256').update(user).digest('hex').slice(0, 32))
+    return join(this.dir, userHash(user))
   }
 
   private partialOf(user: string, location: string): string {
@@ -76,7 +97,12 @@ export class UploadArea {
 
   /** Where the receipt of `user` for the blob `hex` lives in the store. */
   receiptOf(user: string, hex: string): string {
-    return `staging/receipts/${createHash('sha256').update(user).digest('hex').slice(0, 32)}/${hex}`
+    return `staging/receipts/${userHash(user)}/${hex}`
+  }
+
+  /** Records that `user` sent the bytes of the blob `hex` (a completed upload, through the server or presigned). */
+  async writeReceipt(user: string, hex: string): Promise<void> {
+    await this.storage.upload(this.receiptOf(user, hex), (async function* () {})(), { size: 0 })
   }
 
   /** Whether `user` sent the bytes of the blob `hex` (and the store holds them). */
@@ -100,19 +126,25 @@ export class UploadArea {
     return { stored: false, offset: partial?.size ?? 0 }
   }
 
+  /** Whether a whole upload of `location` goes to the store while it arrives: not when the store holds it already. */
+  private async feedsStore(location: string, size: number): Promise<boolean> {
+    return STREAM_VERIFYING_STORES.has(this.storage.name) && (await this.storage.stat(location))?.size !== size
+  }
+
   /**
    * Receives bytes `start…` of the blob at `location` (whose sha256 is `hex`, `size` bytes in
-   * all). `start` must be where the partial file ends (0 starts over). Returns true when the
-   * blob is now stored. One upload per partial file at a time: a second waits for the first.
+   * all), up to byte `end` (exclusive). `start` must be where the partial file ends (0 starts
+   * over). Returns true when the blob is now stored. One upload per partial file at a time: a
+   * second waits for the first.
    */
-  async receive(user: string, location: string, hex: string, size: number, start: number, body: Readable, onReceived?: () => void): Promise<UploadState> {
+  async receive(user: string, location: string, hex: string, size: number, start: number, end: number, body: Readable, onReceived?: () => void): Promise<UploadState> {
     const partial = this.partialOf(user, location)
     for (;;) {
       const running = this.busy.get(partial)
       if (!running) break
       await running.catch(() => {})
     }
-    const work = this.receiveAlone(user, location, partial, hex, size, start, body, onReceived)
+    const work = this.receiveAlone(user, location, partial, hex, size, start, end, body, onReceived)
     this.busy.set(partial, work)
     try {
       return await work
@@ -128,6 +160,7 @@ export class UploadArea {
     hex: string,
     size: number,
     start: number,
+    end: number,
     body: Readable,
     onReceived?: () => void,
   ): Promise<UploadState> {
@@ -146,6 +179,19 @@ export class UploadArea {
     const hash = createHash('sha256')
     if (start > 0) await hashFile(partial, hash)
     let received = start
+    // A whole blob in this one request also goes to the store as it arrives (the file is kept
+    // for a resume and as the fallback); the store completes it only when the stream ends,
+    // which happens only after this receiver checked every byte.
+    const feed = start === 0 && end === size && (await this.feedsStore(location, size)) ? new StoreFeed(STORE_FEED_STALL_MS, STORE_FEED_MIN_BYTES) : undefined
+    const fed = feed
+      ? this.storage
+          .upload(location, feed.chunks(), { digest: `sha256:${hex}`, size, signal: feed.signal })
+          .then(
+            () => true,
+            () => false,
+          )
+          .finally(() => feed.settled())
+      : undefined
     const writer = createWriteStream(partial, { flags: start === 0 ? 'w' : 'a', mode: 0o600 })
     await pipeline(
       body,
@@ -154,25 +200,37 @@ export class UploadArea {
           received += chunk.length
           if (received > size) throw new InvalidInputError(`more bytes than the ${size} declared for ${location}`)
           hash.update(chunk)
+          await feed?.push(chunk)
           yield chunk
         }
       },
       writer,
     ).catch(async (error: unknown) => {
+      feed?.fail(error)
+      await fed
       // Too many bytes: nothing of this upload is kept. A dropped connection keeps what arrived, to resume from.
       if (InvalidInputError.isInstance(error)) await rm(partial, { force: true })
       throw error
     })
     onReceived?.()
-    if (received < size) return { stored: false, offset: received }
+    if (received < size) {
+      feed?.fail(new InvalidInputError(`the upload of ${location} ended at byte ${received} of ${size}`))
+      await fed
+      return { stored: false, offset: received }
+    }
     const digest = toContentDigest(hash)
     if (digest !== `sha256:${hex}`) {
+      const error = new IntegrityError(`the bytes sent for ${location} have digest ${digest}: nothing was stored`)
+      feed?.fail(error)
+      await fed
       await rm(partial, { force: true })
-      throw new IntegrityError(`the bytes sent for ${location} have digest ${digest}: nothing was stored`)
+      throw error
     }
+    feed?.end()
+    // A fed store that failed or was left out on the way gets the file, as an unfed one does.
     // The same bytes stored before (by anyone) are not written again; the receipt is this user's either way.
-    if ((await this.storage.stat(location))?.size !== size) await this.storage.upload(location, partial, { digest, size })
-    await this.storage.upload(this.receiptOf(user, hex), (async function* () {})(), { size: 0 })
+    if (!(await fed) && (await this.storage.stat(location))?.size !== size) await this.storage.upload(location, partial, { digest, size })
+    await this.writeReceipt(user, hex)
     await rm(partial, { force: true })
     return { stored: true, offset: size }
   }

@@ -18,6 +18,7 @@ export function accessTests(ctx: ManagerSuiteContext): void {
         getMetadata: () => bob.getMetadata(key),
         'getMetadata@version': () => bob.getMetadata(key, '1.0.0'),
         'getMetadata@tag': () => bob.getMetadata(key, 't'),
+        getVersion: () => bob.getVersion(key, '1.0.0'),
         listVersions: () => bob.listVersions(key),
         listTags: () => bob.listTags(key),
         tag: () => bob.tag(key, 'mine', '1.0.0'),

@@ -72,6 +72,9 @@ export function versionTests(ctx: ManagerSuiteContext): void {
       expect(error.message).toContain('deleted')
       expect((await s.manager.listVersions(k)).map((r) => r.version)).toEqual(['1.0.0'])
       expect((await s.manager.listVersions(k, { includeDeleted: true })).map((r) => r.version)).toEqual(['1.0.1', '1.0.0'])
+      // The exact version is still there for what refers to it (lineage, audit), marked deleted.
+      expect(await s.manager.getVersion(k, 'v1.0.1')).toMatchObject({ key: k, version: '1.0.1', deletedAt: expect.any(String) })
+      expect((await rejection(s.manager.getVersion(k, '1.0.9'))).code).toBe('ASSET_NOT_FOUND')
       // A deleted number is never reused.
       expect((await s.manager.put(k, await s.file('three'))).version).toBe('1.0.2')
       const audit = await s.manager.audit({ key: k })

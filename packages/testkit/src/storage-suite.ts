@@ -7,6 +7,7 @@ import { chunksOf, delay, readAll } from './byte-streams.js'
 import { expectAborted, expectFailure } from './expect-failure.js'
 import { randomKey, temporaryFolder } from './fixtures.js'
 import { locationsUnder, objectsUnder, type StorageTest } from './storage-case.js'
+import { storageCopyCases } from './storage-copy-cases.js'
 import { storageLinkCases } from './storage-link-cases.js'
 import { refusedPresignCase, storagePresignCases } from './storage-presign-cases.js'
 import { storageReadCases } from './storage-read-cases.js'
@@ -27,6 +28,11 @@ export interface StorageSuiteOptions {
   largeObjectBytes?: number
   /** The backend offers `linkTo` (its objects are local files); the suite checks that it does, or that it does not. */
   linkTo?: boolean
+  /**
+   * The backend offers `copy` (an optional capability): true tests it, false checks that it is
+   * absent; left out, the suite does not look.
+   */
+  copy?: boolean
 }
 
 export const DEFAULT_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.freeze({
@@ -83,6 +89,12 @@ export function storageSuite(it: TestAPI, create: () => Storage | Promise<Storag
     expect(typeof storage.linkTo).toBe(options.linkTo ? 'function' : 'undefined')
   })
   if (options.linkTo) storageLinkCases(test)
+  if (options.copy !== undefined) {
+    test(options.copy ? 'offers copy, as declared' : 'offers no copy, as declared', async ({ storage }) => {
+      expect(typeof storage.copy).toBe(options.copy ? 'function' : 'undefined')
+    })
+  }
+  if (options.copy && capabilities.write) storageCopyCases(test)
   if (capabilities.presign) storagePresignCases(test)
   else refusedPresignCase(test)
   refusedCapabilityCases(test, capabilities)

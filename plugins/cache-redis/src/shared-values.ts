@@ -41,16 +41,14 @@ export class SharedValues {
       client.set(this.keys.value(key), text, ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: ttlMs } }),
     )
     if (written !== BYPASS) return
-    await this.local.setValue(key, value, { ttl })
-    this.pending.set(key, text, ttlMs)
+    await this.pending.set(key, text, ttlMs, () => this.local.setValue(key, value, { ttl }))
   }
 
   async delete(key: string): Promise<void> {
     checkKey(key)
     const deleted = await this.connection.attempt(`deleting value ${key}`, (client) => client.del(this.keys.value(key)))
     if (deleted !== BYPASS) return
-    await this.local.deleteValue(key)
-    this.pending.delete(key)
+    await this.pending.delete(key)
   }
 
   /** After `clear`, nothing from before it should be replayed. */

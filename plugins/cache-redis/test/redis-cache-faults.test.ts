@@ -155,6 +155,39 @@ describe('Redis stopped and restarted during a run', () => {
     expect(await a.local.getValue('meta-gen:models/x')).toBeNull()
   })
 
+  it('replays a change whose local write was still under way when Redis came back, not the older one it replaced', async () => {
+    const server = await ownServer()
+    const machines = machinesOn(server.url)
+    const logger = recordingLogger()
+    const a = await machines.machine({}, logger)
+    const b = await machines.machine()
+    await a.setValue('meta-gen:models/x', 'generation-1')
+    await server.stop()
+    await a.setValue('meta-gen:models/x', 'generation-2')
+    // The local tier is slow to take the next change: Redis returns, and the replay runs, meanwhile.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const keepLocally = a.local.setValue.bind(a.local)
+    a.local.setValue = async (...args) => {
+      await held
+      return keepLocally(...args)
+    }
+    const change = a.setValue('meta-gen:models/x', 'generation-3')
+    await delay(50)
+    await server.start()
+    await until(() => logger.infos.length > 0, 5000)
+    let replayed: unknown = null
+    for (const deadline = Date.now() + 5000; replayed === null && Date.now() < deadline; await delay(25)) replayed = await b.getValue('meta-gen:models/x')
+    release()
+    await change
+    // Redis holds the newest generation (the older one would serve metadata it invalidated), and no local copy outlives the outage.
+    expect(replayed).toBe('generation-3')
+    expect(await a.getValue('meta-gen:models/x')).toBe('generation-3')
+    expect(await a.local.getValue('meta-gen:models/x')).toBeNull()
+  })
+
   it('gives up on a hung Redis after commandTimeoutMs and uses it again once it answers', async () => {
     const server = await ownServer()
     const machines = machinesOn(server.url)

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { open as openFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import {
   type ContentDigest,
   type DownloadOptions,
@@ -16,6 +16,8 @@ import {
   type UploadResult,
   withRetry,
 } from '@assets/core'
+import { PresignedTransfer } from './presigned-transfer.js'
+import { downloadContent, type RangedContentSettings, rangedContentSettings } from './ranged-content.js'
 import { keyPath, type ServerClient } from './server-client.js'
 
 const BLOB = /^blobs\/sha256\/[0-9a-f]{2}\/([0-9a-f]{64})$/
@@ -42,8 +44,14 @@ const CAPABILITIES: StorageCapabilities = {
 export class RemoteStorage implements Storage {
   readonly name = 'remote'
   readonly capabilities = CAPABILITIES
+  /** Blob bytes straight to and from the bucket, with option transfer: presigned. */
+  readonly direct: PresignedTransfer
+  /** How downloads through the server are split into ranges (set from the options by createRemoteStorage). */
+  ranged: RangedContentSettings = rangedContentSettings({})
 
-  constructor(private readonly client: ServerClient) {}
+  constructor(private readonly client: ServerClient) {
+    this.direct = new PresignedTransfer(client)
+  }
 
   async upload(location: string, source: string | AsyncIterable<Uint8Array>, options: UploadOptions = {}): Promise<UploadResult> {
     const blob = BLOB.exec(location)
@@ -52,6 +60,7 @@ export class RemoteStorage implements Storage {
     const bytes = typeof source === 'string' ? undefined : await collect(source)
     const size = bytes ? bytes.length : (await stat(source as string)).size
     const body = (start: number) => (bytes ? bytes.subarray(start) : size - start === 0 ? '' : createReadStream(source as string, { start }))
+    if (await this.direct.upload(digest, size, () => body(0), options)) return { location, size, digest }
     let sent = 0
     await withRetry(
       async (attempt) => {
@@ -173,28 +182,11 @@ class VersionContent implements Storage {
   }
 
   async download(location: string, destPath: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    // A retry continues from what the file holds: the partial file is a prefix of the object.
-    let resume = options.resume === true
-    return withRetry(
-      async (attempt) => {
-        if (attempt > 1) resume = true
-        const existing = resume ? ((await stat(destPath).catch(() => undefined))?.size ?? 0) : 0
-        const file = await openFile(destPath, existing > 0 ? 'a' : 'w')
-        let size = existing
-        try {
-          for await (const chunk of this.open(location, { start: existing, signal: options.signal })) {
-            await file.write(chunk)
-            size += chunk.length
-            options.onProgress?.({ bytes: size })
-          }
-          if (!options.deferSync) await file.sync()
-        } finally {
-          await file.close()
-        }
-        return { size }
-      },
-      { attempts: 5, signal: options.signal, retryable: (error) => isTransientNetworkError(error) },
-    )
+    const direct = await this.store.direct.download(this.asset, location, destPath, options)
+    if (direct !== undefined) return direct
+    // Through the server: parallel ranged GETs, journalled, the digest checked (ranged-content.ts).
+    const target = { path: this.path(), query: { ref: this.asset.version, location }, name: `${this.asset.key}@${this.asset.version}:${location}` }
+    return downloadContent(this.client, target, destPath, this.store.ranged, options)
   }
 
   upload(location: string, source: string | AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<UploadResult> {

@@ -33,10 +33,15 @@ export class ServerClient {
   private readonly agent: Agent
   private readonly token: string | undefined
   private readonly timeoutMs: number
+  private readonly allowInsecure: boolean
+  /** How blob bytes move (option transfer). */
+  readonly transfer: 'server' | 'presigned'
 
   constructor(options: RemoteOptions, allowInsecure: boolean) {
     this.base = checkEndpoint('remote', 'url', options.url, allowInsecure)
     this.token = options.token
+    this.allowInsecure = allowInsecure
+    this.transfer = options.transfer ?? 'server'
     this.timeoutMs = options.timeoutMs ?? 60_000
     this.agent = new Agent({ connections: options.connections ?? 32, keepAliveTimeout: 30_000, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs })
   }
@@ -88,6 +93,25 @@ export class ServerClient {
     } catch (error: unknown) {
       if (options.signal?.aborted || !isTransientNetworkError(error)) throw error
       throw new BackendUnavailableError('asset server', `${method} ${this.base.origin}${path.split('?')[0]} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    }
+  }
+
+  /**
+   * A presigned request the server handed out, sent to the store as given: without this
+   * client's token, which is the server's to see. The URL carries a signature, so no error
+   * names more of it than its origin; plain http:// is refused as for the server itself.
+   */
+  async presigned(
+    presigned: { url: string; method: 'GET' | 'PUT'; headers?: Record<string, string> },
+    options: { raw?: RawBody; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Dispatcher.ResponseData> {
+    const url = new URL(presigned.url)
+    checkEndpoint('remote', 'presigned URL', url.origin, this.allowInsecure)
+    try {
+      return await request(url, { method: presigned.method, headers: { ...presigned.headers, ...options.headers }, body: options.raw, dispatcher: this.agent, signal: options.signal })
+    } catch (error: unknown) {
+      if (options.signal?.aborted || !isTransientNetworkError(error)) throw error
+      throw new BackendUnavailableError('store', `presigned ${presigned.method} to ${url.origin} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
     }
   }
 

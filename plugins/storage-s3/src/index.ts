@@ -5,6 +5,7 @@ import { S3Storage } from './s3-storage.js'
 export { S3_STORAGE_CAPABILITIES, S3Storage } from './s3-storage.js'
 export type { TransferStats } from './s3-context.js'
 export type { StaleUpload } from './stale-uploads.js'
+export type { UploadMemoryStats } from './upload-memory.js'
 export { type S3StorageEnvironment, type S3StorageOptions, s3StorageOptionsSchema } from './s3-options.js'
 // For packages built on the same client and retry policy (the S3 cache tier), so that they do not copy it.
 export { createS3Client, resolveEndpoint } from './s3-client.js'

@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { type ContentDigest, digestHex, hashFile, IntegrityError, InvalidInputError, toContentDigest, type UploadOptions } from '@assets/core'
 import { abortUpload, completeUpload, confirmedParts, createUpload, uploadPart } from './multipart-upload.js'
 import { FileParts } from './file-parts.js'
-import { fixedSizeParts } from './part-reader.js'
+import { StreamParts } from './stream-parts.js'
 import type { S3Context } from './s3-context.js'
 import { isAbort, isNotFound } from './s3-errors.js'
 import { describeTarget, type S3Target } from './s3-location.js'
+import type { UploadLease } from './upload-memory.js'
 import { type JournalIdentity, type JournalPart, JournalWriter, journalPath, readJournal } from './upload-journal.js'
 
 /** Object metadata key holding the sha256 of what we wrote, so later reads can check it. */
@@ -69,10 +70,12 @@ async function alreadyStored(ctx: S3Context, target: S3Target, file: SourceFile 
 }
 
 /**
- * Uploads a file or a stream. Up to one part is buffered to decide: a short source is one PUT
- * (after its digest is checked), a longer one a multipart upload with `concurrency` parts in
- * flight that is completed only once the digest of every byte matched. Nothing is visible at
- * the location before that. A file's upload keeps a journal, so a rerun after a crash or a
+ * Uploads a file or a stream. A file up to one part long, or a stream that turns out so (up to
+ * one part is buffered to decide), is one PUT sent after its digest is checked; a longer one a
+ * multipart upload with `concurrency` parts in flight that is completed only once the digest of
+ * every byte matched. Nothing is visible at the location before that. Part buffers come from
+ * the storage's shared budget (`uploadMemoryBytes`), which the upload gives back whole when it
+ * ends, whatever the outcome. A file's upload keeps a journal, so a rerun after a crash or a
  * lost connection sends only the parts the server does not hold yet.
  */
 export async function uploadObject(
@@ -82,44 +85,105 @@ export async function uploadObject(
   options: UploadOptions,
   checksums: boolean,
 ): Promise<UploadedObject> {
-  const { signal } = options
-  signal?.throwIfAborted()
+  options.signal?.throwIfAborted()
   const file = typeof source === 'string' ? await sourceFile(source) : undefined
   const skipped = await alreadyStored(ctx, target, file, options)
   if (skipped) return skipped
-  const { partSize } = ctx.settings
-  const total = file?.size ?? options.size
-  const hash = createHash('sha256')
-  // A file is read straight into reused part buffers: one more than the parts in flight.
-  const pool = file ? new FileParts(file.path, file.size, partSize, ctx.settings.concurrency + 1) : undefined
-  const parts = pool && file ? pool.read(hash, signal) : fixedSizeParts(source as AsyncIterable<Uint8Array>, partSize, hash)
-  const first = await parts.next()
-  const second = first.done ? first : await parts.next()
-  if (second.done) {
-    const body = first.done ? Buffer.alloc(0) : first.value
-    const actual = { digest: toContentDigest(hash), size: body.length }
-    checkExpected(target, actual, options)
-    const put = await ctx.retrying(() => {
-      ctx.stats.bytesSent += body.length
-      return ctx.client.send(
-        new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: body, ContentLength: body.length, Metadata: { [DIGEST_METADATA]: digestHex(actual.digest) } }),
-        { abortSignal: signal },
-      )
-    }, signal)
-    options.onProgress?.({ bytes: body.length, total: total ?? body.length })
-    return { ...actual, etag: put.ETag, versionId: put.VersionId }
+  const lease = ctx.uploadMemory.lease()
+  try {
+    return file ? await uploadFile(ctx, target, file, lease, options, checksums) : await uploadStream(ctx, target, source as AsyncIterable<Uint8Array>, lease, options, checksums)
+  } finally {
+    lease.close()
   }
+}
+
+async function uploadFile(ctx: S3Context, target: S3Target, file: SourceFile, lease: UploadLease, options: UploadOptions, checksums: boolean): Promise<UploadedObject> {
+  const hash = createHash('sha256')
+  const pool = new FileParts(file.path, file.size, ctx.settings.partSize, lease)
+  const parts = pool.read(hash, options.signal)
+  // The size decides, so no part waits for another's room: an upload that held one part while
+  // waiting for a second could, with enough uploads at once, leave none for anybody. (A
+  // stream looks one chunk ahead instead; see StreamParts.)
+  if (file.size > ctx.settings.partSize) return sendMultipart(ctx, target, file, parts, (part) => pool.release(part), hash, file.size, options, checksums)
+  const only = await parts.next()
+  const body = only.done ? Buffer.alloc(0) : only.value
+  try {
+    // Runs the reader to its end: the file's size is checked once more and the file closed.
+    await parts.next()
+    return await putSingle(ctx, target, body, hash, options)
+  } finally {
+    if (!only.done) pool.release(body)
+  }
+}
+
+async function uploadStream(
+  ctx: S3Context,
+  target: S3Target,
+  source: AsyncIterable<Uint8Array>,
+  lease: UploadLease,
+  options: UploadOptions,
+  checksums: boolean,
+): Promise<UploadedObject> {
+  const { partSize } = ctx.settings
+  const hash = createHash('sha256')
+  // A stream declared shorter than a part takes a buffer of its size only (an empty one, none).
+  const declaredSmall = options.size !== undefined && options.size < partSize
+  const reader = new StreamParts(source, declaredSmall ? (options.size as number) : partSize, hash, lease)
+  const parts = reader.read(options.signal)
+  const first = await parts.next()
+  if (first.done || reader.finished) {
+    const body = first.done ? Buffer.alloc(0) : first.value
+    try {
+      return await putSingle(ctx, target, body, hash, options)
+    } finally {
+      if (!first.done) reader.release(body)
+    }
+  }
+  if (declaredSmall) {
+    reader.release(first.value)
+    await parts.return(undefined)
+    throw new IntegrityError(`s3: upload to ${describeTarget(target)} refused: expected ${options.size} bytes, got more`)
+  }
+  const head = first.value
   async function* all(): AsyncGenerator<Buffer> {
-    if (!first.done) yield first.value
-    if (!second.done) yield second.value
+    yield head
     yield* parts
   }
+  return sendMultipart(ctx, target, undefined, all(), (part) => reader.release(part), hash, options.size, options, checksums)
+}
+
+async function putSingle(ctx: S3Context, target: S3Target, body: Buffer, hash: Hash, options: UploadOptions): Promise<UploadedObject> {
+  const actual = { digest: toContentDigest(hash), size: body.length }
+  checkExpected(target, actual, options)
+  const put = await ctx.retrying(() => {
+    ctx.stats.bytesSent += body.length
+    return ctx.client.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: target.key, Body: body, ContentLength: body.length, Metadata: { [DIGEST_METADATA]: digestHex(actual.digest) } }),
+      { abortSignal: options.signal },
+    )
+  }, options.signal)
+  options.onProgress?.({ bytes: body.length, total: options.size ?? body.length })
+  return { ...actual, etag: put.ETag, versionId: put.VersionId }
+}
+
+async function sendMultipart(
+  ctx: S3Context,
+  target: S3Target,
+  file: SourceFile | undefined,
+  parts: AsyncGenerator<Buffer>,
+  release: (part: Buffer) => void,
+  hash: Hash,
+  total: number | undefined,
+  options: UploadOptions,
+  checksums: boolean,
+): Promise<UploadedObject> {
+  const { signal } = options
   const journal = await openJournal(ctx, target, file, options, checksums).catch(async (error: unknown) => {
     await parts.return(undefined)
     throw error
   })
   try {
-    const uploaded = await sendParts(ctx, target, journal, all(), total, options, (part) => pool?.release(part))
+    const uploaded = await sendParts(ctx, target, journal, parts, total, options, release)
     const actual = { digest: toContentDigest(hash), size: uploaded.size }
     checkExpected(target, actual, options)
     if (file && actual.size !== file.size) throw new IntegrityError(`s3: ${file.path} changed size while it was being uploaded`)
@@ -206,7 +270,10 @@ async function sendParts(
         continue
       }
       while (inflight.size >= ctx.settings.concurrency && !failure) await Promise.race(inflight)
-      if (failure) break
+      if (failure) {
+        release(body)
+        break
+      }
       const n = partNumber
       const task = uploadPart(ctx, target, journal.uploadId, n, body, inner.signal)
         .finally(() => release(body))

@@ -25,6 +25,13 @@ export const s3StorageOptionsSchema = Type.Object(
       Type.Integer({ minimum: 5 * 1024 * 1024, maximum: 5 * 1024 ** 3, description: 'Bytes per multipart upload part; default 8 MiB.' }),
     ),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Upload parts in flight at once (each held in memory); default 4.' })),
+    uploadMemoryBytes: Type.Optional(
+      Type.Integer({
+        minimum: 5 * 1024 * 1024,
+        description:
+          'Bytes of part buffers that all uploads of this storage hold together, shared first come first served; at least partSize. Default 2 × concurrency × partSize (64 MiB).',
+      }),
+    ),
     rangeSize: Type.Optional(
       Type.Integer({ minimum: 1024 * 1024, maximum: 5 * 1024 ** 3, description: 'Bytes per ranged GET of a download; default 16 MiB.' }),
     ),

@@ -23,6 +23,7 @@ import {
 } from '@assets/core'
 import { abortStaleUploads, type StaleUpload } from './stale-uploads.js'
 import { describeExternalObject } from './external-reference.js'
+import { copyObject } from './object-copy.js'
 import { presignObject } from './presigned-request.js'
 import { DIGEST_METADATA, uploadObject } from './object-upload.js'
 import { downloadFresh, downloadObject } from './ranged-download.js'
@@ -30,6 +31,7 @@ import { readWindow } from './ranged-read.js'
 import { createS3Client } from './s3-client.js'
 import { S3Context, type TransferStats } from './s3-context.js'
 import { isNotFound, toAssetError } from './s3-errors.js'
+import type { UploadMemoryStats } from './upload-memory.js'
 import { describeTarget, isExternalUri, locationOfKey, normalizePrefix, resolveTarget, type S3Target } from './s3-location.js'
 import {
   DEFAULT_CONCURRENCY,
@@ -100,11 +102,17 @@ export class S3Storage implements Storage {
         ? S3_STORAGE_CAPABILITIES
         : Object.freeze({ ...S3_STORAGE_CAPABILITIES, presign: !this.anonymous, folderConcurrency: options.folderConcurrency ?? DEFAULT_FOLDER_CONCURRENCY })
     const logger = env.logger ?? { warn: () => {} }
+    const partSize = options.partSize ?? DEFAULT_PART_SIZE
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+    if (options.uploadMemoryBytes !== undefined && options.uploadMemoryBytes < partSize) {
+      throw new InvalidInputError(`s3: option uploadMemoryBytes (${options.uploadMemoryBytes}) must hold at least one part (partSize ${partSize})`)
+    }
     this.ctx = new S3Context(createS3Client(options, env), {
       bucket: this.bucket,
       prefix: this.prefix,
-      partSize: options.partSize ?? DEFAULT_PART_SIZE,
-      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      partSize,
+      concurrency,
+      uploadMemoryBytes: options.uploadMemoryBytes ?? 2 * concurrency * partSize,
       rangeSize: options.rangeSize ?? DEFAULT_RANGE_SIZE,
       rangeConcurrency: options.rangeConcurrency ?? DEFAULT_RANGE_CONCURRENCY,
       maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -117,6 +125,11 @@ export class S3Storage implements Storage {
   /** What crossed the wire since this instance was created. */
   get stats(): Readonly<TransferStats> {
     return this.ctx.stats
+  }
+
+  /** The part buffers of this storage's uploads: the shared budget, what is held now and at most. */
+  get uploadMemory(): Readonly<UploadMemoryStats> {
+    return this.ctx.uploadMemory.stats
   }
 
   get journalDir(): string {
@@ -261,6 +274,19 @@ export class S3Storage implements Storage {
     } catch (error) {
       rethrow(error, `presigning ${describeTarget(target)}`)
     }
+  }
+
+  /**
+   * A server-side CopyObject between two of the store's own locations (no `s3://` reference):
+   * the bytes stay in the bucket, and the object's metadata (its recorded sha256) goes along.
+   * One request copies at most 5 GiB; a larger source is refused.
+   */
+  async copy(from: string, to: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (isExternalUri(from) || isExternalUri(to)) throw new InvalidInputError('s3: copy is between the store\'s own locations, not s3:// references')
+    const [source, target] = [this.target(checkLocation('s3', from)), this.target(checkLocation('s3', to))]
+    const head = await this.head(source, options.signal).catch((error: unknown) => rethrow(error, `looking up ${describeTarget(source)}`))
+    if (!head) throw new NotFoundError(`s3: ${describeTarget(source)} does not exist`)
+    await copyObject(this.ctx, source, target, head.size, options.signal)
   }
 
   /** Aborts multipart uploads under the store's prefix started before `olderThan`; gc calls this. */

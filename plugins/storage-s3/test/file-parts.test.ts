@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { temporaryFolder } from '@assets/testkit'
 import { describe, expect, it } from 'vitest'
 import { FileParts } from '../src/file-parts.js'
+import { UploadMemory } from '../src/upload-memory.js'
 
 async function fileOf(bytes: Buffer): Promise<string> {
   const path = join(await temporaryFolder('file-parts'), 'source.bin')
@@ -12,9 +13,9 @@ async function fileOf(bytes: Buffer): Promise<string> {
 }
 
 describe('FileParts: a file read into reused part buffers', () => {
-  it('yields exact parts and hashes every byte, never holding more buffers than it was given', async () => {
+  it('yields exact parts and hashes every byte, never holding more buffers than its budget has room for', async () => {
     const bytes = randomBytes(10 * 1000 + 7)
-    const pool = new FileParts(await fileOf(bytes), bytes.length, 1000, 2)
+    const pool = new FileParts(await fileOf(bytes), bytes.length, 1000, new UploadMemory(2000, 1000))
     const hash = createHash('sha256')
     const seen: Buffer[] = []
     const buffers = new Set<ArrayBufferLike>()
@@ -52,7 +53,7 @@ describe('FileParts: a file read into reused part buffers', () => {
     const bytes = randomBytes(5000)
     for (const change of [(path: string) => truncate(path, 2500), (path: string) => appendFile(path, 'more')]) {
       const path = await fileOf(bytes)
-      const pool = new FileParts(path, bytes.length, 1000, 8)
+      const pool = new FileParts(path, bytes.length, 1000, new UploadMemory(8000, 1000))
       const reading = pool.read(createHash('sha256'))
       await reading.next()
       await change(path)

@@ -62,7 +62,7 @@ function collect(child: ChildProcess): Promise<Run> {
 // A folder put of many files, killed with SIGKILL at random moments (seeded, so a failure can
 // be replayed with the same FOLDER_KILL_SEED): whatever it left behind, every registered version
 // has all its blobs, whole (`verify` re-hashes every byte), and the put run again succeeds.
-const FILES = 2000
+const FILES = 1000
 const TRIALS = 5
 const seed = Number(process.env.FOLDER_KILL_SEED ?? 14)
 

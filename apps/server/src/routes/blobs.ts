@@ -54,7 +54,7 @@ export function blobRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (size > ctx.maxBlobBytes) return reply.code(413).send({ error: { code: 'INVALID_INPUT', message: `a blob may have at most ${ctx.maxBlobBytes} bytes` } })
       if (request.headers['content-type'] !== 'application/octet-stream') throw new InvalidInputError('send the bytes as application/octet-stream')
       // Once every byte has arrived, storing it may take long: the client is waiting, not idle.
-      const state = await ctx.uploads.receive(request.actor.user, location, hex, size, start, request.body as Readable, () => request.raw.socket?.setTimeout(0))
+      const state = await ctx.uploads.receive(request.actor.user, location, hex, size, start, end, request.body as Readable, () => request.raw.socket?.setTimeout(0))
       if (!state.stored && state.offset < end) throw new InvalidInputError(`the upload of ${location} ended at byte ${state.offset}, before the ${end} declared`)
       return reply.code(state.stored ? 201 : 202).header('upload-offset', String(state.offset)).send({ stored: state.stored, offset: state.offset })
     },

@@ -1,4 +1,4 @@
-import { type AssetQuery, NotFoundError, normalizeVersion } from '@assets/core'
+import { type AssetQuery, normalizeVersion } from '@assets/core'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { keyParam } from '../key-param.js'
@@ -39,9 +39,7 @@ export function catalogueRoutes(app: FastifyInstance): void {
     async (request) => {
       const key = keyParam(request.params)
       const version = normalizeVersion((request.query as { version: string }).version)
-      const found = (await request.assets.listVersions(key, { includeDeleted: true })).find((r) => r.version === version)
-      if (!found) throw new NotFoundError(`asset ${key}@${version} does not exist or is not readable`)
-      return found
+      return request.assets.getVersion(key, version)
     },
   )
 

@@ -46,7 +46,13 @@ export async function targetOf(ctx: ServerContext, record: AssetRecord, query: {
   return { location, size, digest: `sha256:${blob[1]}`, main: false }
 }
 
-/** Downloads, with Range, an ETag that is the content digest, and If-None-Match. */
+/** Whether an If-Match list names `etag` (`*`: any content); a weak tag never matches. */
+function matchesEtag(header: string, etag: string | undefined): boolean {
+  if (header.trim() === '*') return true
+  return etag !== undefined && header.split(',').some((tag) => tag.trim() === etag)
+}
+
+/** Downloads, with Range, an ETag that is the content digest, If-Match and If-None-Match. */
 export function contentRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const key = keyParam(request.params)
@@ -57,6 +63,11 @@ export function contentRoutes(app: FastifyInstance, ctx: ServerContext): void {
     reply.header('accept-ranges', 'bytes').header('x-assets-version', record.version)
     if (etag) reply.header('etag', etag)
     reply.header('cache-control', 'private, no-cache')
+    // A client fetching ranges in parallel pins them to one content (RFC 9110 If-Match, strong comparison).
+    const ifMatch = request.headers['if-match']
+    if (ifMatch !== undefined && !matchesEtag(ifMatch, etag)) {
+      return reply.code(412).send({ error: { code: 'PRECONDITION_FAILED', message: `${record.key}@${record.version} is not the content ${ifMatch} any more` } })
+    }
     if (etag && request.headers['if-none-match'] === etag) return reply.code(304).send()
     const range = parseRange(request.headers.range, target.size)
     if (range === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${target.size}`).send()
@@ -73,6 +84,6 @@ export function contentRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return reply.send(Readable.from(bytes, { objectMode: false }))
   }
   const schema = { tags: ['content'], params: Key, querystring: ContentQuery }
-  app.get('/v1/content/*', { schema: { ...schema, summary: 'Download a version’s content (Range, ETag, If-None-Match)' }, exposeHeadRoute: false }, handler)
+  app.get('/v1/content/*', { schema: { ...schema, summary: 'Download a version’s content (Range, ETag, If-Match, If-None-Match)' }, exposeHeadRoute: false }, handler)
   app.head('/v1/content/*', { schema: { ...schema, summary: 'Size and digest of a version’s content' } }, handler)
 }

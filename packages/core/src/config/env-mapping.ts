@@ -141,7 +141,8 @@ export const OPTION_VARIABLES: Record<PluginKind, Record<string, OptionVariable[
       { variable: 'HTTP_STORAGE_HEADERS', field: 'headers', parse: headers },
     ],
     huggingface: [{ variable: 'HF_TOKEN', field: 'token', parse: text }],
-    remote: REMOTE_CONNECTION,
+    // How blob bytes move: through the server, or through presigned URLs the server hands out.
+    remote: [...REMOTE_CONNECTION, { variable: 'ASSETS_TRANSFER', field: 'transfer', parse: text }],
   },
   cache: {
     '*': [

@@ -206,6 +206,14 @@ export interface Storage {
    * version's content (its blob, a folder's manifest and files) only through it.
    */
   scopedTo?(asset: { key: string; version: string }): Storage
+  /**
+   * Optional: copies the object at `from` to `to` inside the store, without its bytes passing
+   * through this process (S3 CopyObject), replacing an object at `to`; readers of `to` never
+   * see a partial object. NotFoundError when there is no object at `from`. The bytes are not
+   * checked: the caller copies only what it knows (a presigned PUT the store verified). A
+   * backend may refuse objects larger than it copies in one request (UnsupportedOperationError).
+   */
+  copy?(from: string, to: string, options?: { signal?: AbortSignal }): Promise<void>
   /** Optional: aborts multipart uploads started before `olderThan` (gc calls it); returns what it aborted. */
   abortStaleUploads?(olderThan: Date): Promise<Array<{ location: string }>>
   close(): Promise<void>

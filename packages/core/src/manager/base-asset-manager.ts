@@ -160,6 +160,11 @@ export class BaseAssetManager {
     return Promise.all(listed.map((r) => presentRecord(this.parts.registry, this.actor, r, seen)))
   }
 
+  /** One exact version, deleted or not, if the actor may read it (one registry read, not a listing). */
+  async getVersion(key: string, version: string): Promise<AssetRecord> {
+    return presentRecord(this.parts.registry, this.actor, await this.record(key, version))
+  }
+
   async findAssets(query: AssetQuery = {}): Promise<QueryPage> {
     const page = await this.parts.registry.query(compileQuery(query), readScope(this.actor))
     const seen = new Map<string, Promise<boolean>>()
