@@ -200,8 +200,10 @@ export class UploadArea {
           received += chunk.length
           if (received > size) throw new InvalidInputError(`more bytes than the ${size} declared for ${location}`)
           hash.update(chunk)
-          await feed?.push(chunk)
+          // To the file first: a connection dropped while the store is still taking this chunk
+          // then keeps it for the resume (HEAD's offset counts it).
           yield chunk
+          await feed?.push(chunk)
         }
       },
       writer,
