@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CephRgw, startCephRgw } from '../../../plugins/storage-s3/test/fixtures/ceph-rgw.mjs'
 import { digestOf } from './fixtures/content.js'
 import { type ServerStack, startServerStack } from './fixtures/server-stack.js'
-import { openUpload, sha256OfObject, settledOffset, untilTrue } from './fixtures/upload-client.js'
+import { openUpload, resumeUpload, sha256OfObject, settledOffset, untilTrue } from './fixtures/upload-client.js'
 
 // A whole upload goes to S3 while it arrives, as a multipart upload that is completed only for
 // the verified blob and aborted otherwise.
@@ -96,11 +96,7 @@ describe('an upload fed to S3 while it arrives, on the Ceph RADOS Gateway', () =
     expect(offset).toBeLessThanOrEqual(HALF)
     expect(await stack.manager.storage.stat(location)).toBeNull()
     expect(await openMultipartUploads()).toEqual([])
-    const rest = await fetch(`${stack.url}/v1/blobs/${location}`, {
-      method: 'PUT',
-      body: bytes.subarray(offset),
-      headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/octet-stream', 'content-range': `bytes ${offset}-${bytes.length - 1}/${bytes.length}` },
-    })
+    const rest = await resumeUpload(stack.url, token(), location, bytes, offset)
     expect(rest.status, await rest.clone().text()).toBe(201)
     expect(await sha256OfObject(stack.manager.storage, location)).toBe(digestOf(bytes))
     expect(await openMultipartUploads()).toEqual([])

@@ -5,7 +5,7 @@ import { blobLocation } from '@assets/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STORE_FEED_STALL_MS } from '../src/upload-area.js'
 import { digestOf } from './fixtures/content.js'
-import { openUpload, sha256OfObject, settledOffset, untilTrue } from './fixtures/upload-client.js'
+import { openUpload, resumeUpload, sha256OfObject, settledOffset, untilTrue } from './fixtures/upload-client.js'
 import { type ServerStack, startServerStack } from './fixtures/server-stack.js'
 
 // A whole upload goes to the store while it arrives (here the embedded stack's local folder),
@@ -67,11 +67,7 @@ describe('an upload fed to the store while it arrives', () => {
     expect(offset).toBeLessThanOrEqual(sent)
     expect(await stack.manager.storage.stat(location)).toBeNull()
     expect(await staging(location)).toEqual([])
-    const rest = await fetch(`${stack.url}/v1/blobs/${location}`, {
-      method: 'PUT',
-      body: bytes.subarray(offset),
-      headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/octet-stream', 'content-range': `bytes ${offset}-${bytes.length - 1}/${bytes.length}` },
-    })
+    const rest = await resumeUpload(stack.url, token(), location, bytes, offset)
     expect(rest.status, await rest.clone().text()).toBe(201)
     expect(await sha256OfObject(stack.manager.storage, location)).toBe(digestOf(bytes))
   })
