@@ -6,12 +6,12 @@ import {
   type DownloadOptions,
   type DownloadResult,
   IntegrityError,
-  isTransientNetworkError,
   NotFoundError,
   type UploadOptions,
   UnsupportedOperationError,
   withRetry,
 } from '@assets/core'
+import { isRetryable } from './ranged-content.js'
 import type { ServerClient } from './server-client.js'
 
 /** One PUT request carries at most 5 GiB (S3's limit): larger blobs go through the server without asking. */
@@ -27,7 +27,6 @@ interface Presigned {
 // A store's refusal of the bytes themselves (S3, Ceph RGW): retrying cannot help.
 const BAD_BYTES = new Set(['XAmzContentSHA256Mismatch', 'BadDigest', 'InvalidDigest', 'IncompleteBody'])
 
-const retryable = (error: unknown) => isTransientNetworkError(error) || (error as { code?: string }).code === 'BACKEND_UNAVAILABLE'
 
 /**
  * The store refused the presigned request itself (403: a proxy that rewrites signed headers, a
@@ -87,12 +86,12 @@ export class PresignedTransfer {
           // The bytes are in the bucket: a failed completion is asked again, not the upload sent again.
           await withRetry(
             () => this.client.json('POST', '/v1/presign/complete', { body: { uploadId: presigned.uploadId, digest, size }, signal: options.signal, slow: true }),
-            { attempts: 4, signal: options.signal, retryable },
+            { attempts: 4, signal: options.signal, retryable: isRetryable },
           )
           options.onProgress?.({ bytes: size, total: size })
           return true
         },
-        { attempts: 4, signal: options.signal, retryable },
+        { attempts: 4, signal: options.signal, retryable: isRetryable },
       )
     } catch (error) {
       if (!(error instanceof StoreRefusedUrl)) throw error
@@ -162,7 +161,7 @@ export class PresignedTransfer {
         }
         return { size }
       },
-      { attempts: 5, signal: options.signal, retryable },
+      { attempts: 5, signal: options.signal, retryable: isRetryable },
     )
   }
 

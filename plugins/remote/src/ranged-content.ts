@@ -143,7 +143,8 @@ function digestOf(target: ContentTarget, head: ContentHead): string | undefined 
   return /^"sha256:([0-9a-f]{64})"$/.exec(head.etag ?? '')?.[1]
 }
 
-function isRetryable(error: unknown): boolean {
+/** A dropped connection or an unavailable server or store: another attempt may succeed. */
+export function isRetryable(error: unknown): boolean {
   return isTransientNetworkError(error) || (error as { code?: string }).code === 'BACKEND_UNAVAILABLE'
 }
 
