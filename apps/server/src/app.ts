@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { actorOfRequest } from './auth.js'
+import { DatasetValidation } from './dataset-validation.js'
 import { errorResponse } from './errors.js'
 import { IdentityProvider, type JwtOptions } from './identity-provider.js'
 import { ManifestCache } from './manifest-cache.js'
@@ -15,6 +16,7 @@ import { contentRoutes } from './routes/content.js'
 import { healthRoutes } from './routes/health.js'
 import { presignRoutes } from './routes/presign.js'
 import { registerRoutes } from './routes/register.js'
+import { validateRoutes } from './routes/validate.js'
 import { ErrorSchema } from './schemas.js'
 import type { ServerContext } from './server-context.js'
 import { UploadArea } from './upload-area.js'
@@ -152,6 +154,7 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   registerRoutes(app, ctx)
   presignRoutes(app, ctx)
   compatibilityRoutes(app)
+  validateRoutes(app, new DatasetValidation())
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   app.addHook('onClose', async () => {

@@ -55,6 +55,7 @@ const KEYED_ROUTES: Call[] = [
   { method: 'GET', path: (k) => `/v1/content/${k}` },
   { method: 'HEAD', path: (k) => `/v1/content/${k}` },
   { method: 'GET', path: (k) => `/v1/content/${k}?ref=1.0.0&path=sub/secret.txt` },
+  { method: 'POST', path: (k) => `/v1/validate/${k}`, body: {} },
 ]
 
 async function send(user: string | undefined, call: Call, key: string, headers: Record<string, string> = {}) {

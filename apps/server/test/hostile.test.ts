@@ -78,6 +78,7 @@ const ROUTES: Array<{ method: string; prefix: string; query?: string; body?: unk
   { method: 'GET', prefix: '/v1/lineage/' },
   { method: 'GET', prefix: '/v1/content/' },
   { method: 'HEAD', prefix: '/v1/content/' },
+  { method: 'POST', prefix: '/v1/validate/', body: {} },
   { method: 'POST', prefix: '/v1/register/', body: { content: { type: 'file', digest: digestOf(Buffer.from('x')), size: 1, fileCount: 1, location: blobLocation(digestOf(Buffer.from('x'))) } } },
   { method: 'HEAD', prefix: '/v1/blobs/' },
   { method: 'HEAD', prefix: '/v1/blobs/blobs/sha256/' },
