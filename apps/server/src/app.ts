@@ -2,8 +2,10 @@ import { join } from 'node:path'
 import type { BaseAssetManager } from '@assets/core'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { actorOfRequest } from './auth.js'
+import { sessionCookie, sessionRoutes } from './routes/session.js'
+import { webCatalogue } from './web-catalogue.js'
 import { DatasetValidation } from './dataset-validation.js'
 import { errorResponse } from './errors.js'
 import { IdentityProvider, type JwtOptions } from './identity-provider.js'
@@ -38,6 +40,8 @@ export interface AssetServerOptions {
   /** Also accept JWTs of the team's identity provider, verified against its JWKS. */
   jwt?: JwtOptions
   https?: { cert: string | Buffer; key: string | Buffer }
+  /** The web catalogue's built files (`@assets/web`'s dist), served at `/`; none when absent. */
+  webRoot?: string
 }
 
 /** A client that sends nothing for this long while it should be sending (headers, a body) is cut off. */
@@ -64,6 +68,9 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
     connectionTimeout: IDLE_MS,
     keepAliveTimeout: 65_000,
     routerOptions: { maxParamLength: 2048 },
+    // A field the schema does not name is refused (400), not dropped: a client's misspelt option
+    // (`organsim`) must not be quietly ignored. Fastify's default Ajv removes such fields.
+    ajv: { customOptions: { removeAdditional: false } },
     // Node checks the headers timeout only every connectionsCheckingInterval (30 s by default),
     // and only the value given at creation counts: both are set here, so a client that trickles
     // its headers is cut off within the timeout and not half a minute later.
@@ -105,8 +112,9 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   app.decorateRequest('assets', null as never)
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? ''
-    if (PUBLIC.has(path)) return
-    request.actor = await actorOfRequest(options.manager.registry.tokens, request.headers.authorization, idp)
+    // Outside /v1/ is only the web catalogue's public build (and the health checks).
+    if (PUBLIC.has(path) || !path.startsWith('/v1/')) return
+    request.actor = await actorOfRequest(options.manager.registry.tokens, authorizationOf(request), idp)
     request.assets = options.manager.as(request.actor)
   })
 
@@ -144,7 +152,8 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
     if (status === 401) reply.header('www-authenticate', 'Bearer')
     return reply.code(status).send(body)
   })
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such route' } }))
+  if (options.webRoot) await webCatalogue(app, options.webRoot)
+  else app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such route' } }))
 
   healthRoutes(app, ctx, state)
   adminRoutes(app, ctx)
@@ -155,10 +164,22 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   presignRoutes(app, ctx)
   compatibilityRoutes(app)
   validateRoutes(app, new DatasetValidation())
+  sessionRoutes(app, options.https !== undefined)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   app.addHook('onClose', async () => {
     state.closing = true
   })
   return Object.assign(app, { state })
+}
+
+/**
+ * The request's Authorization header; for a download without one, the browser session's
+ * cookie as a bearer token (routes/session.ts): a link the browser follows carries no header.
+ */
+function authorizationOf(request: FastifyRequest): string | string[] | undefined {
+  const header = request.headers.authorization
+  if (header !== undefined || (request.method !== 'GET' && request.method !== 'HEAD') || !request.url.startsWith('/v1/content/')) return header
+  const token = sessionCookie(request.headers.cookie)
+  return token === undefined ? undefined : `Bearer ${token}`
 }

@@ -5,6 +5,7 @@ import {
   digestHex,
   IntegrityError,
   InvalidInputError,
+  MAX_PRESIGNED_PUT_BYTES,
   NotFoundError,
   type PresignedRequest,
   type Storage,
@@ -13,8 +14,6 @@ import {
 } from '@assets/core'
 import { type UploadArea, userHash } from './upload-area.js'
 
-/** One PUT request carries at most 5 GiB (S3's PutObject limit); larger blobs go through the server. */
-export const MAX_PRESIGNED_PUT_BYTES = 5 * 1024 ** 3
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/
 

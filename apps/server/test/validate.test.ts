@@ -93,6 +93,9 @@ describe('POST /v1/validate/<key>', () => {
     expect(organism.status).toBe(400)
     expect(organism.text).not.toContain(stack.home)
     expect((await validate('bob', 'datasets/csr', { values: 'yes' })).status).toBe(400)
+    const misspelt = await validate('bob', 'datasets/csr', { organsim: 'mouse' })
+    expect(misspelt.status).toBe(400)
+    expect(misspelt.json).toMatchObject({ error: { code: 'INVALID_INPUT' } })
   })
 
   it('answers a version the token may not read as missing, and one without a token with 401', async () => {

@@ -5,6 +5,13 @@ import { InvalidInputError } from './errors/index.js'
 /** 7 days: the longest a SigV4 presigned URL can live (GCS V4 signing has the same limit). */
 export const MAX_PRESIGN_EXPIRES_SECONDS = 7 * 24 * 3600
 
+/**
+ * The most one presigned PUT may carry: 5 GiB, S3's PutObject limit (a larger object needs a
+ * multipart upload, which one URL cannot sign). The S3 plugin refuses to sign more, the server
+ * answers "upload through me" above it, and the remote client does not ask.
+ */
+export const MAX_PRESIGNED_PUT_BYTES = 5 * 1024 ** 3
+
 // A media type and its parameters, printable ASCII only: the value becomes a header or a signed
 // query parameter, so a CR or LF here would be a header injected into the client's request.
 const CONTENT_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(?:\s*;[\x20-\x7e]*)?$/

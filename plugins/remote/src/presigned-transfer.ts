@@ -6,6 +6,7 @@ import {
   type DownloadOptions,
   type DownloadResult,
   IntegrityError,
+  MAX_PRESIGNED_PUT_BYTES,
   NotFoundError,
   type UploadOptions,
   UnsupportedOperationError,
@@ -14,8 +15,6 @@ import {
 import { isRetryable } from './ranged-content.js'
 import type { ServerClient } from './server-client.js'
 
-/** One PUT request carries at most 5 GiB (S3's limit): larger blobs go through the server without asking. */
-export const MAX_PRESIGNED_PUT_BYTES = 5 * 1024 ** 3
 
 interface Presigned {
   url: string

@@ -1,12 +1,10 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { BackendUnavailableError, digestHex, InvalidInputError, type PresignedRequest, type PresignRequest } from '@assets/core'
+import { BackendUnavailableError, digestHex, InvalidInputError, MAX_PRESIGNED_PUT_BYTES, type PresignedRequest, type PresignRequest } from '@assets/core'
 import { DIGEST_METADATA } from './object-upload.js'
 import type { S3Context } from './s3-context.js'
 import { describeTarget, type S3Target } from './s3-location.js'
 
-/** One PutObject carries at most 5 GiB; larger objects need a multipart upload. */
-export const MAX_PRESIGNED_PUT_BYTES = 5 * 1024 ** 3
 
 const PAYLOAD_HASH = 'x-amz-content-sha256'
 // Headers that stay headers (signed, sent by the client) rather than moving into the query

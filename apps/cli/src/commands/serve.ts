@@ -1,5 +1,7 @@
 import { once } from 'node:events'
-import { join } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { UnsupportedOperationError } from '@assets/core'
 import { flagOption, integerOption, stringOption } from '../args.js'
 import type { CommandContext } from '../context.js'
@@ -31,6 +33,7 @@ export async function serve(ctx: CommandContext): Promise<number> {
     tlsKey,
     uploadDir: stringOption(ctx.values, 'upload-dir') ?? join(config.cacheDir, 'server-uploads'),
     logger: flagOption(ctx.values, 'log') ? { level: 'info' } : false,
+    webRoot: await webCatalogueRoot(),
     jwt: jwksUrl === undefined ? undefined : { jwksUrl, issuer: stringOption(ctx.values, 'jwt-issuer') ?? '', audience: stringOption(ctx.values, 'jwt-audience') ?? '' },
   }).catch(async (error: unknown) => {
     await manager.close()
@@ -40,4 +43,15 @@ export async function serve(ctx: CommandContext): Promise<number> {
   if (!stop.aborted) await once(stop, 'abort')
   await server.close()
   return 0
+}
+
+/** The web catalogue's build when @assets/web is installed (and built): served at `/`. */
+async function webCatalogueRoot(): Promise<string | undefined> {
+  let root: string
+  try {
+    root = join(dirname(createRequire(import.meta.url).resolve('@assets/web/package.json')), 'dist')
+  } catch {
+    return undefined
+  }
+  return (await stat(join(root, 'index.html')).catch(() => undefined))?.isFile() ? root : undefined
 }

@@ -1,0 +1,43 @@
+import { AuthenticationError } from '@assets/core'
+import type { FastifyInstance } from 'fastify'
+import { bearerToken } from '../auth.js'
+
+/** The cookie a signed-in browser sends with its downloads, and only with them. */
+export const SESSION_COOKIE = 'assets_session'
+const COOKIE_PATH = '/v1/content/'
+
+/** The session cookie's value in a Cookie header, if any. */
+export function sessionCookie(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const at = part.indexOf('=')
+    if (at > 0 && part.slice(0, at).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(at + 1).trim())
+  }
+  return undefined
+}
+
+/**
+ * Browser sessions for downloads. The web catalogue sends its token as a bearer header on every
+ * API call, but a download is a plain link the browser follows itself, which can carry no
+ * header; `POST /v1/session` checks the token and sets it as a cookie that JavaScript cannot
+ * read (HttpOnly), that no other site's page can make the browser send (SameSite=Strict), and
+ * that goes only with `GET`/`HEAD /v1/content/…` (its Path, and the auth hook takes it nowhere
+ * else): a cookie cannot change anything on the server.
+ */
+export function sessionRoutes(app: FastifyInstance, secure: boolean): void {
+  const attributes = `Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
+  app.post(
+    '/v1/session',
+    { schema: { tags: ['identity'], summary: 'Sign a browser in for downloads: this request’s token becomes a cookie sent only with content downloads' } },
+    async (request, reply) => {
+      // The token this request was authenticated with (the auth hook has checked it), never one from a body.
+      const token = bearerToken(request.headers.authorization)
+      if (token === undefined) throw new AuthenticationError('sign in with an Authorization header')
+      reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(token)}; ${attributes}`)
+      return { user: request.actor.user }
+    },
+  )
+  app.delete('/v1/session', { schema: { tags: ['identity'], summary: 'Sign a browser out: the download cookie is cleared' } }, async (_request, reply) => {
+    reply.header('set-cookie', `${SESSION_COOKIE}=; ${attributes}; Max-Age=0`)
+    return reply.code(204).send()
+  })
+}

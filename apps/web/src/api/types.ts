@@ -1,0 +1,158 @@
+import type { paths } from './schema'
+
+/**
+ * Our names for what the server answers. Most routes declare no response schema, so the
+ * generated `paths` type their answers as nothing: those are cast here, once, to the shapes of
+ * @assets/core (AssetRecord, QueryPage, LineageResult …) that the server returns, and nowhere else.
+ */
+export type Actor = paths['/v1/whoami']['get']['responses'][200]['content']['application/json']
+
+export type AssetKind = 'dataset' | 'model' | 'config' | 'output' | 'other'
+export const ASSET_KINDS: readonly AssetKind[] = ['dataset', 'model', 'config', 'output', 'other']
+
+export interface Relationship {
+  relation: string
+  key: string
+  version: string
+}
+
+export interface Provenance {
+  author?: string
+  authors?: string[]
+  source?: string
+  citations?: string[]
+  doi?: string
+  license?: string
+  url?: string
+  [field: string]: unknown
+}
+
+export interface AccessControl {
+  owner: string
+  read: string[]
+  write: string[]
+  admin: string[]
+}
+
+export interface AssetRecord {
+  key: string
+  version: string
+  kind: AssetKind
+  type: 'file' | 'folder'
+  digest: string
+  size: number
+  fileCount: number
+  location: string
+  fileName?: string
+  description?: string
+  metadata: Record<string, unknown>
+  provenance?: Provenance
+  specs?: unknown
+  declarativeSchema?: unknown
+  relationships: Relationship[]
+  accessControl: AccessControl
+  createdBy: string
+  createdAt: string
+  deletedAt?: string
+  deletedBy?: string
+  expiresAt?: string
+}
+
+/** `GET /v1/info`: one version with the tags (and `latest`) that point at it. */
+export interface AssetInfo extends AssetRecord {
+  tags: string[]
+}
+
+export interface QueryPage {
+  items: AssetRecord[]
+  nextCursor?: string
+}
+
+export interface VersionRef {
+  key: string
+  version: string
+}
+
+export interface LineageEdge {
+  from: VersionRef
+  relation: string
+  to: VersionRef
+  depth: number
+}
+
+export interface LineageResult {
+  root: VersionRef
+  edges: LineageEdge[]
+}
+
+export interface Annotation {
+  key: string
+  version: string
+  text: string
+  user: string
+  createdAt: string
+}
+
+export interface AuditEntry {
+  id: number
+  at: string
+  actor: string
+  action: string
+  key?: string
+  version?: string
+  details?: Record<string, unknown>
+}
+
+export interface CompatIssue {
+  /** Which spec the issue is about: dataset, model or task. */
+  who: string
+  code: string
+  severity: 'error' | 'warning'
+  message: string
+}
+
+export interface CompatResult {
+  compatible: boolean
+  errors: number
+  warnings: number
+  dataset: VersionRef
+  model: VersionRef
+  task: VersionRef | null
+  issues: CompatIssue[]
+}
+
+export interface SchemaIssue {
+  severity: 'error' | 'warning'
+  code: string
+  path: string
+  message: string
+}
+
+/** `POST /v1/validate/<key>`: the report of `assets validate` on a registered version. */
+export interface ValidationReport {
+  key: string
+  version: string
+  format: string
+  valid: boolean
+  errors: SchemaIssue[]
+  warnings: SchemaIssue[]
+  /** What the structure showed (@assets/datasets' DatasetSummary). */
+  summary: { n_obs?: number; n_vars?: number; n_rows?: number; x_encoding?: string; x_dtype?: string; [field: string]: unknown }
+  schemaIds: string[]
+}
+
+/** The one place an untyped answer becomes one of ours. */
+export const as = {
+  page: (data: unknown) => data as QueryPage,
+  info: (data: unknown) => data as AssetInfo,
+  records: (data: unknown) => data as AssetRecord[],
+  tags: (data: unknown) => data as Record<string, string>,
+  acl: (data: unknown) => data as AccessControl,
+  annotations: (data: unknown) => data as Annotation[],
+  annotation: (data: unknown) => data as Annotation,
+  lineage: (data: unknown) => data as LineageResult,
+  audit: (data: unknown) => data as AuditEntry[],
+  compat: (data: unknown) => data as CompatResult,
+  actor: (data: unknown) => data as Actor,
+  validation: (data: unknown) => data as ValidationReport,
+}
