@@ -47,7 +47,12 @@ export interface AssetServerOptions {
 /** A client that sends nothing for this long while it should be sending (headers, a body) is cut off. */
 export const IDLE_MS = 60_000
 
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json'])
+/** Whether a request must carry a token: every API route, except clearing a browser's cookie (signing out needs no proof). */
+function needsToken(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url
+  if (route === undefined || !route.startsWith('/v1/')) return false
+  return !(route === '/v1/session' && request.method === 'DELETE')
+}
 
 /** Node's server options that cut off a slow client: its headers must all arrive within `headersTimeout`. */
 function slowClientLimits(headersTimeout: number): { headersTimeout: number; connectionsCheckingInterval: number } {
@@ -111,9 +116,12 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   app.decorateRequest('actor', null as never)
   app.decorateRequest('assets', null as never)
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? ''
-    // Outside /v1/ is only the web catalogue's public build (and the health checks).
-    if (PUBLIC.has(path) || !path.startsWith('/v1/')) return
+    // Decided on the route the request matched, never on its raw URL: the router decodes
+    // (`/%761/tokens` is `/v1/tokens`) and takes absolute-form targets, so a test of the raw
+    // URL would let such a request reach an API route unauthenticated. Outside /v1/ are only
+    // the health checks, the API document and the web catalogue's public build; a request that
+    // matches no route gets the not-found answer, which reveals nothing.
+    if (!needsToken(request)) return
     request.actor = await actorOfRequest(options.manager.registry.tokens, authorizationOf(request), idp)
     request.assets = options.manager.as(request.actor)
   })
@@ -163,7 +171,10 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   registerRoutes(app, ctx)
   presignRoutes(app, ctx)
   compatibilityRoutes(app)
-  validateRoutes(app, new DatasetValidation())
+  const validation = new DatasetValidation()
+  validateRoutes(app, validation)
+  // Shutdown lets transfers finish, but not a validation that may run for minutes: it is stopped (503).
+  app.addHook('preClose', async () => validation.close())
   sessionRoutes(app, options.https !== undefined)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
@@ -179,7 +190,7 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
  */
 function authorizationOf(request: FastifyRequest): string | string[] | undefined {
   const header = request.headers.authorization
-  if (header !== undefined || (request.method !== 'GET' && request.method !== 'HEAD') || !request.url.startsWith('/v1/content/')) return header
+  if (header !== undefined || (request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url !== '/v1/content/*') return header
   const token = sessionCookie(request.headers.cookie)
   return token === undefined ? undefined : `Bearer ${token}`
 }

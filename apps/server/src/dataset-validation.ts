@@ -37,18 +37,35 @@ export class DatasetValidation {
   private readonly waiting: Array<() => void> = []
   private readonly module = createRequire(import.meta.url).resolve('@assets/datasets')
 
-  /** The report on `path`, validated as `options` say; throws the validator's own typed errors. */
-  async validate(path: string, options: ValidationRequest, signal: AbortSignal): Promise<DatasetReport> {
-    await this.turn(signal)
+  private closed = false
+  private readonly stopping = new AbortController()
+
+  /**
+   * The report on the file `prepare` gives (the version read into the server's cache), validated
+   * as `options` say; throws the validator's own typed errors. The turn is taken before
+   * `prepare` runs, so that requests refused or waiting never fill the cache first.
+   */
+  async validate(prepare: (signal: AbortSignal) => Promise<string>, options: ValidationRequest, signal: AbortSignal): Promise<DatasetReport> {
+    const both = AbortSignal.any([signal, this.stopping.signal])
+    await this.turn(both)
     try {
-      return await this.run(path, options, signal)
+      const path = await prepare(both)
+      return await this.run(path, options, both)
     } finally {
       this.running = false
       this.waiting.shift()?.()
     }
   }
 
+  /** At shutdown: waiting requests leave the queue and a running validation is stopped, so that closing does not wait for them. */
+  close(): void {
+    this.closed = true
+    this.stopping.abort(new BackendUnavailableError('validation', 'the server is shutting down; try again'))
+  }
+
   private async turn(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted()
+    if (this.closed) throw new BackendUnavailableError('validation', 'the server is shutting down; try again')
     if (!this.running) {
       this.running = true
       return
@@ -75,9 +92,14 @@ export class DatasetValidation {
     signal.throwIfAborted()
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: this.module, path, options } })
     return new Promise<DatasetReport>((resolve, reject) => {
+      // The slot is given back only once the thread is gone: two validations never run at once.
+      let stopping = false
       const stop = () => {
-        void worker.terminate()
-        reject(signal.reason)
+        stopping = true
+        worker.terminate().then(
+          () => reject(signal.reason),
+          () => reject(signal.reason),
+        )
       }
       signal.addEventListener('abort', stop, { once: true })
       const done = () => signal.removeEventListener('abort', stop)
@@ -89,11 +111,11 @@ export class DatasetValidation {
       })
       worker.once('error', (error) => {
         done()
-        reject(error)
+        if (!stopping) reject(error)
       })
       worker.once('exit', (code) => {
         done()
-        reject(new Error(`the validation thread exited (code ${code}) without a report`))
+        if (!stopping) reject(new Error(`the validation thread exited (code ${code}) without a report`))
       })
     })
   }

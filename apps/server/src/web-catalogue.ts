@@ -12,6 +12,14 @@ import type { FastifyInstance } from 'fastify'
 export async function webCatalogue(app: FastifyInstance, root: string): Promise<void> {
   const index = join(root, 'index.html')
   if (!(await stat(index).catch(() => undefined))?.isFile()) throw new Error(`the web catalogue folder ${root} has no index.html: build @assets/web first`)
+  // Before the build's routes are made, so that they have it too.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.routeOptions.url?.startsWith('/v1/') || request.routeOptions.url === '/openapi.json') return
+    // The app loads only its own files and talks only to this server; xyflow positions nodes with inline styles.
+    reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('referrer-policy', 'no-referrer')
+  })
   await app.register(fastifyStatic, {
     root,
     // One route per file of the build as it is at start (a rebuilt app needs a restart): no
@@ -33,12 +41,5 @@ export async function webCatalogue(app: FastifyInstance, root: string): Promise<
       return reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'no such route' } })
     }
     return page(request, reply)
-  })
-  app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith('/v1/') || request.url.startsWith('/openapi.json')) return
-    // The app loads only its own files and talks only to this server; xyflow positions nodes with inline styles.
-    reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('referrer-policy', 'no-referrer')
   })
 }

@@ -106,7 +106,7 @@ describe('POST /v1/validate/<key>', () => {
     expect((await stack.call(undefined, '/v1/validate/datasets/csr', { method: 'POST' })).status).toBe(401)
   })
 
-  it('validates one request at a time, and the others wait their turn', async () => {
+  it('answers several requests at once, each with its own report', async () => {
     const reports = await Promise.all([1, 2, 3].map(() => validate('bob', 'datasets/infinite', { values: true })))
     expect(reports.map((r) => r.status)).toEqual([200, 200, 200])
     expect(reports.every((r) => (r.json as unknown as Report).errors[0]?.code === 'NOT_FINITE')).toBe(true)
@@ -119,8 +119,8 @@ describe('the validation queue', () => {
   it('refuses more than its waiting limit at once, and serves the rest in turn', async () => {
     const validation = new DatasetValidation()
     const file = join(data, 'csr.h5ad')
-    const accepted = Array.from({ length: MAX_WAITING_VALIDATIONS + 1 }, () => validation.validate(file, {}, never()))
-    await expect(validation.validate(file, {}, never())).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' })
+    const accepted = Array.from({ length: MAX_WAITING_VALIDATIONS + 1 }, () => validation.validate(async () => file, {}, never()))
+    await expect(validation.validate(async () => file, {}, never())).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' })
     const reports = await Promise.all(accepted)
     expect(reports.every((r) => r.valid && r.summary.n_obs === 40)).toBe(true)
   })
@@ -129,15 +129,61 @@ describe('the validation queue', () => {
     const validation = new DatasetValidation()
     const file = join(data, 'infinite.h5ad')
     const running = new AbortController()
-    const first = validation.validate(file, { valueChecks: true }, running.signal)
+    const first = validation.validate(async () => file, { valueChecks: true }, running.signal)
     const leaving = new AbortController()
-    const waiting = validation.validate(file, {}, leaving.signal)
-    const after = validation.validate(file, {}, never())
+    const waiting = validation.validate(async () => file, {}, leaving.signal)
+    const after = validation.validate(async () => file, {}, never())
     leaving.abort(new Error('left the queue'))
     await expect(waiting).rejects.toThrow('left the queue')
     running.abort(new Error('went away'))
     await expect(first).rejects.toThrow('went away')
     // The one behind them still gets its turn.
     expect((await after).valid).toBe(true)
+  })
+})
+
+describe('the validation queue at shutdown', () => {
+  it('stops a running validation and refuses the waiting and the new ones, so that closing does not wait', async () => {
+    const validation = new DatasetValidation()
+    const file = join(data, 'infinite.h5ad')
+    const signal = new AbortController().signal
+    const running = validation.validate(async () => file, { valueChecks: true }, signal)
+    const waiting = validation.validate(async () => file, {}, signal)
+    validation.close()
+    await expect(running).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' })
+    await expect(waiting).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' })
+    await expect(validation.validate(async () => file, {}, signal)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' })
+  })
+
+  it('takes its turn before reading the version: a waiting or refused request never fills the cache', async () => {
+    const validation = new DatasetValidation()
+    const file = join(data, 'csr.h5ad')
+    const signal = new AbortController().signal
+    const prepared: number[] = []
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const accepted = Array.from({ length: MAX_WAITING_VALIDATIONS + 1 }, (_, i) =>
+      validation.validate(async () => {
+        prepared.push(i)
+        if (i === 0) await gate
+        return file
+      }, {}, signal),
+    )
+    let refusedPrepare = false
+    await expect(
+      validation.validate(async () => {
+        refusedPrepare = true
+        return file
+      }, {}, signal),
+    ).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' })
+    // While the first is still reading its version, nobody else has started reading theirs.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(prepared).toEqual([0])
+    release()
+    await Promise.all(accepted)
+    expect(refusedPrepare).toBe(false)
+    expect(prepared).toEqual(Array.from({ length: MAX_WAITING_VALIDATIONS + 1 }, (_, i) => i))
   })
 })

@@ -4,6 +4,7 @@ import { AssetConfig, type BaseAssetManager, createAssetManager, mintApiToken } 
 import { temporaryFolder } from '@assets/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type StartedServer, startAssetServer } from '../src/index.js'
+import { rawCall } from './fixtures/raw-http.js'
 
 // The server's side of the web catalogue: its build at `/`, client routes answered with the
 // page, and the download cookie. A stand-in build (index.html, one hashed asset) is enough here;
@@ -52,6 +53,11 @@ describe('the web catalogue at /', () => {
     const asset = await get('/assets/index-abc123.js')
     expect(asset.status).toBe(200)
     expect(asset.headers.get('cache-control')).toContain('immutable')
+    for (const path of ['/assets/index-abc123.js', '/index.html']) {
+      const file = await get(path)
+      expect(file.headers.get('content-security-policy'), path).toContain("default-src 'self'")
+      expect(file.headers.get('x-content-type-options'), path).toBe('nosniff')
+    }
   })
 
   it('answers a missing build file and an unknown API route with 404, not the page', async () => {
@@ -72,9 +78,19 @@ describe('the web catalogue at /', () => {
     }
   })
 
-  it('still asks for a token on every API route', async () => {
+  it('still asks for a token on every API route, however its path is spelt', async () => {
     expect((await get('/v1/whoami')).status).toBe(401)
     expect((await get('/v1/info/notes/secret')).status).toBe(401)
+    // The router decodes %76 to v and takes absolute-form targets: these reach API routes too.
+    for (const path of ['/%761/whoami', '/v%31/info/notes/secret', '/%76%31/content/notes/secret']) {
+      const response = await get(path)
+      expect(response.status, path).toBe(401)
+      expect(await response.text(), path).not.toContain('alice only')
+    }
+    const { host } = new URL(server.url)
+    const absolute = await rawCall(server.url, 'GET', `http://${host}/v1/content/notes/secret`)
+    expect(absolute.status).toBe(401)
+    expect(absolute.body).not.toContain('alice only')
   })
 })
 
@@ -84,7 +100,7 @@ describe('the download cookie', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ user })
     const cookie = response.headers.get('set-cookie') ?? ''
-    expect(cookie).toMatch(/^assets_session=[^;]+; Path=\/v1\/content\/; HttpOnly; SameSite=Strict$/)
+    expect(cookie).toMatch(/^assets_session=[^;]+; Path=\/v1\/content\/; HttpOnly; SameSite=Strict; Max-Age=43200$/)
     return cookie.split(';')[0] as string
   }
 
@@ -92,6 +108,7 @@ describe('the download cookie', () => {
     const alice = await signIn('alice')
     const response = await get('/v1/content/notes/secret', { cookie: alice })
     expect(response.status).toBe(200)
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
     expect(await response.text()).toBe('alice only')
     const bob = await signIn('bob')
     expect((await get('/v1/content/notes/secret', { cookie: bob })).status).toBe(404)
@@ -107,11 +124,13 @@ describe('the download cookie', () => {
   })
 
   it('is cleared by signing out, and a forged or revoked one is refused', async () => {
-    const out = await fetch(`${server.url}/v1/session`, { method: 'DELETE', headers: { authorization: `Bearer ${tokens.alice}` } })
+    // Signing out needs no token: a tab whose token was just refused still clears its cookie.
+    const out = await fetch(`${server.url}/v1/session`, { method: 'DELETE' })
     expect(out.status).toBe(204)
     expect(out.headers.get('set-cookie')).toContain('Max-Age=0')
     expect((await get('/v1/content/notes/secret', { cookie: 'assets_session=ast_forged' })).status).toBe(401)
     expect((await get('/v1/content/notes/secret', { cookie: 'other=1' })).status).toBe(401)
+    expect((await get('/v1/content/notes/secret', { cookie: 'assets_session=%E0%A4%A' })).status).toBe(401)
     const bob = await signIn('bob')
     await manager.registry.tokens?.revokeToken(ids.bob as string, { actor: 'user:test' })
     expect((await get('/v1/content/notes/secret', { cookie: bob })).status).toBe(401)

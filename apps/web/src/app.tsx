@@ -11,7 +11,6 @@ import { useSession } from './session/session-context'
 const LineagePage = lazy(() => import('./pages/lineage-page'))
 
 export function App() {
-  const { state } = useSession()
   useFocusOnNavigation()
   return (
     <>
@@ -19,29 +18,27 @@ export function App() {
         Skip to content
       </a>
       <Header />
+      {/* While a kept token is checked again (GET /v1/whoami), the page already loads its data
+          with it: a token that is no good any more answers 401, which signs the tab out. */}
       <main id="main" tabIndex={-1}>
-        {
-          // While a kept token is checked again (GET /v1/whoami), the page already loads its data
-          // with it: a token that is no good any more answers 401, which signs the tab out.
-          <Routes>
-            <Route path="/sign-in" element={<SignInPage />} />
-            <Route path="/" element={<SignedIn page={<SearchPage />} />} />
-            <Route path="/a/*" element={<SignedIn page={<AssetPage />} />} />
-            <Route
-              path="/lineage/*"
-              element={
-                <SignedIn
-                  page={
-                    <Suspense fallback={<Loading what="the lineage view" />}>
-                      <LineagePage />
-                    </Suspense>
-                  }
-                />
-              }
-            />
-            <Route path="*" element={<NotFoundPage />} />
-          </Routes>
-        }
+        <Routes>
+          <Route path="/sign-in" element={<SignInPage />} />
+          <Route path="/" element={<SignedIn page={<SearchPage />} />} />
+          <Route path="/a/*" element={<SignedIn page={<AssetPage />} />} />
+          <Route
+            path="/lineage/*"
+            element={
+              <SignedIn
+                page={
+                  <Suspense fallback={<Loading what="the lineage view" />}>
+                    <LineagePage />
+                  </Suspense>
+                }
+              />
+            }
+          />
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
       </main>
     </>
   )

@@ -63,6 +63,8 @@ export function contentRoutes(app: FastifyInstance, ctx: ServerContext): void {
     reply.header('accept-ranges', 'bytes').header('x-assets-version', record.version)
     if (etag) reply.header('etag', etag)
     reply.header('cache-control', 'private, no-cache')
+    // Stored bytes are whatever a user uploaded: a browser must never run them as this site's page or script.
+    reply.header('x-content-type-options', 'nosniff')
     // A client fetching ranges in parallel pins them to one content (RFC 9110 If-Match, strong comparison).
     const ifMatch = request.headers['if-match']
     if (ifMatch !== undefined && !matchesEtag(ifMatch, etag)) {

@@ -5,12 +5,20 @@ import { bearerToken } from '../auth.js'
 /** The cookie a signed-in browser sends with its downloads, and only with them. */
 export const SESSION_COOKIE = 'assets_session'
 const COOKIE_PATH = '/v1/content/'
+/** How long a download cookie lasts: 12 hours. */
+export const SESSION_SECONDS = 12 * 3600
 
 /** The session cookie's value in a Cookie header, if any. */
 export function sessionCookie(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const at = part.indexOf('=')
-    if (at > 0 && part.slice(0, at).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(at + 1).trim())
+    if (at <= 0 || part.slice(0, at).trim() !== SESSION_COOKIE) continue
+    try {
+      return decodeURIComponent(part.slice(at + 1).trim())
+    } catch {
+      // Not percent-encoded as we set it (another site of the domain may set cookies): no session.
+      return undefined
+    }
   }
   return undefined
 }
@@ -25,6 +33,9 @@ export function sessionCookie(header: string | undefined): string | undefined {
  */
 export function sessionRoutes(app: FastifyInstance, secure: boolean): void {
   const attributes = `Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
+  // A browser session ends with the browser, which may restore it for days: the cookie lapses
+  // on its own after a working day, and the app opens it again whenever a tab checks its token.
+  const lifetime = `Max-Age=${SESSION_SECONDS}`
   app.post(
     '/v1/session',
     { schema: { tags: ['identity'], summary: 'Sign a browser in for downloads: this request’s token becomes a cookie sent only with content downloads' } },
@@ -32,11 +43,11 @@ export function sessionRoutes(app: FastifyInstance, secure: boolean): void {
       // The token this request was authenticated with (the auth hook has checked it), never one from a body.
       const token = bearerToken(request.headers.authorization)
       if (token === undefined) throw new AuthenticationError('sign in with an Authorization header')
-      reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(token)}; ${attributes}`)
+      reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(token)}; ${attributes}; ${lifetime}`)
       return { user: request.actor.user }
     },
   )
-  app.delete('/v1/session', { schema: { tags: ['identity'], summary: 'Sign a browser out: the download cookie is cleared' } }, async (_request, reply) => {
+  app.delete('/v1/session', { schema: { tags: ['identity'], summary: 'Sign a browser out: the download cookie is cleared (no token needed)' } }, async (_request, reply) => {
     reply.header('set-cookie', `${SESSION_COOKIE}=; ${attributes}; Max-Age=0`)
     return reply.code(204).send()
   })

@@ -45,22 +45,27 @@ export function validateRoutes(app: FastifyInstance, validation: DatasetValidati
       },
     },
     async (request, reply) => {
+      // A client that goes away stops its validation, wherever it is: waiting its turn, the
+      // version being read into the cache, or the validator running (the response closes unsent).
+      const abort = new AbortController()
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort(new Error('the client went away'))
+      })
       const key = keyParam(request.params)
       const { ref } = request.query as { ref?: string }
       const body = request.body as { schema?: unknown; organism?: string; values?: boolean; format?: DatasetFormat }
       const record = await request.assets.getMetadata(key, ref ?? 'latest')
       const name = `${record.key}@${record.version}`
-      const path = await request.assets.get(record.key, record.version)
-      // A client that goes away stops its validation: the response closing before it is sent.
-      const abort = new AbortController()
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) abort.abort(new Error('the client went away'))
-      })
+      let path = ''
+      const prepare = async (signal: AbortSignal) => {
+        path = await request.assets.get(record.key, record.version, { signal })
+        return path
+      }
       try {
-        const report = await validation.validate(path, { schema: body.schema, organism: body.organism, valueChecks: body.values === true, format: body.format }, abort.signal)
+        const report = await validation.validate(prepare, { schema: body.schema, organism: body.organism, valueChecks: body.values === true, format: body.format }, abort.signal)
         return { ...hidePath(report, path, name), key: record.key, version: record.version }
       } catch (error) {
-        if (!AssetError.isInstance(error)) throw error
+        if (!AssetError.isInstance(error) || path === '') throw error
         throw Object.assign(error, { message: error.message.split(path).join(name), ...('issues' in error ? { issues: hidePath(error.issues, path, name) } : {}) })
       }
     },

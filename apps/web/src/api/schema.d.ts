@@ -1204,7 +1204,7 @@ export interface paths {
                 };
             };
         };
-        /** Sign a browser out: the download cookie is cleared */
+        /** Sign a browser out: the download cookie is cleared (no token needed) */
         delete: {
             parameters: {
                 query?: never;

@@ -8,7 +8,6 @@ export const NODE_HEIGHT = 34
 export interface LineageNodeData extends Record<string, unknown> {
   key: string
   version: string
-  kind: string
   root: boolean
 }
 
@@ -21,7 +20,7 @@ export const idOf = (ref: VersionRef) => `${ref.key}@${ref.version}`
  * came from (the edge's `to`) on the left, the version made from it on the right, so that
  * arrows follow the data. Positions are xyflow's top-left corners.
  */
-export function layoutLineage(root: VersionRef, edges: LineageEdge[], kinds: ReadonlyMap<string, string>): { nodes: LineageFlowNode[]; edges: Edge[] } {
+export function layoutLineage(root: VersionRef, edges: LineageEdge[]): { nodes: LineageFlowNode[]; edges: Edge[] } {
   const refs = new Map<string, VersionRef>([[idOf(root), root]])
   for (const e of edges) {
     refs.set(idOf(e.from), e.from)
@@ -51,7 +50,7 @@ export function layoutLineage(root: VersionRef, edges: LineageEdge[], kinds: Rea
       id,
       type: 'version',
       position: { x: (placed?.x ?? 0) - NODE_WIDTH / 2, y: (placed?.y ?? 0) - NODE_HEIGHT / 2 },
-      data: { key: ref.key, version: ref.version, kind: kinds.get(ref.key) ?? 'unknown', root: id === idOf(root) },
+      data: { key: ref.key, version: ref.version, root: id === idOf(root) },
       width: NODE_WIDTH,
       height: NODE_HEIGHT,
     }

@@ -6,7 +6,7 @@ import { assets, type Direction } from '../api/endpoints'
 import type { LineageResult } from '../api/types'
 import { Empty, ErrorNote, Loading } from '../components/status'
 import { assetPath } from '../format'
-import { colourOf, KIND_COLOURS } from '../lineage/kinds'
+import { colourOf, KIND_COLOURS, KindsContext } from '../lineage/kinds'
 import { idOf, type LineageFlowNode, layoutLineage } from '../lineage/lineage-layout'
 import { VersionNode } from '../lineage/version-node'
 import { useDocumentTitle } from '../use-document-title'
@@ -55,7 +55,7 @@ export default function LineagePage() {
   const key = useParams()['*'] ?? ''
   const [params, setParams] = useSearchParams()
   const version = params.get('v') ?? undefined
-  const depth = Math.min(100, Math.max(1, Number(params.get('depth')) || 2))
+  const depth = Math.min(100, Math.max(1, Math.trunc(Number(params.get('depth'))) || 2))
   const direction = (['up', 'down', 'both'].includes(params.get('direction') ?? '') ? params.get('direction') : 'both') as Direction
   useDocumentTitle(`Lineage of ${key}${version ? `@${version}` : ''}`)
 
@@ -122,8 +122,7 @@ const LEGIBLE_ZOOM = 0.5
 function LineageGraph({ lineage, direction }: { lineage: LineageResult; direction: Direction }) {
   const navigate = useNavigate()
   const kinds = useKinds(lineage)
-  const layout = useMemo(() => layoutLineage(lineage.root, lineage.edges, new Map()), [lineage])
-  const nodes = useMemo(() => layout.nodes.map((n) => ({ ...n, data: { ...n.data, kind: kinds.get(n.data.key) ?? 'unknown' } })), [layout, kinds])
+  const layout = useMemo(() => layoutLineage(lineage.root, lineage.edges), [lineage])
   const large = layout.nodes.length > FIT_ALL
   return (
     <>
@@ -139,29 +138,31 @@ function LineageGraph({ lineage, direction }: { lineage: LineageResult; directio
           </p>
         </Empty>
       ) : null}
-      <div className="lineage-graph" data-testid="lineage-graph">
-        <ReactFlow<LineageFlowNode>
-          nodes={nodes}
-          edges={layout.edges}
-          nodeTypes={nodeTypes}
-          fitView
-          // Nodes off screen are never measured (only visible ones render): fit by their declared size.
-          fitViewOptions={large ? { nodes: [{ id: idOf(lineage.root) }], minZoom: FIRST_ZOOM, maxZoom: FIRST_ZOOM, includeHiddenNodes: true } : { padding: 0.15, minZoom: LEGIBLE_ZOOM, includeHiddenNodes: true }}
-          minZoom={0.02}
-          maxZoom={2}
-          onlyRenderVisibleElements
-          nodesDraggable={false}
-          nodesConnectable={false}
-          nodesFocusable={false}
-          edgesFocusable={false}
-          onNodeClick={(_, node) => navigate(assetPath(node.data.key, node.data.version))}
-          aria-label="Lineage graph"
-        >
-          <Background gap={24} />
-          <Controls showInteractive={false} fitViewOptions={{ padding: 0.05, includeHiddenNodes: true }} />
-          <MiniMap pannable zoomable nodeColor={(node) => colourOf(String((node.data as { kind?: string }).kind ?? 'unknown'))} ariaLabel="Overview of the lineage graph" />
-        </ReactFlow>
-      </div>
+      <KindsContext value={kinds}>
+        <div className="lineage-graph" data-testid="lineage-graph">
+          <ReactFlow<LineageFlowNode>
+            nodes={layout.nodes}
+            edges={layout.edges}
+            nodeTypes={nodeTypes}
+            fitView
+            // Nodes off screen are never measured (only visible ones render): fit by their declared size.
+            fitViewOptions={large ? { nodes: [{ id: idOf(lineage.root) }], minZoom: FIRST_ZOOM, maxZoom: FIRST_ZOOM, includeHiddenNodes: true } : { padding: 0.15, minZoom: LEGIBLE_ZOOM, includeHiddenNodes: true }}
+            minZoom={0.02}
+            maxZoom={2}
+            onlyRenderVisibleElements
+            nodesDraggable={false}
+            nodesConnectable={false}
+            nodesFocusable={false}
+            edgesFocusable={false}
+            onNodeClick={(_, node) => navigate(assetPath(node.data.key, node.data.version))}
+            aria-label="Lineage graph"
+          >
+            <Background gap={24} />
+            <Controls showInteractive={false} fitViewOptions={{ padding: 0.05, includeHiddenNodes: true }} />
+            <MiniMap pannable zoomable nodeColor={(node) => colourOf(kinds.get((node.data as { key: string }).key) ?? 'unknown')} ariaLabel="Overview of the lineage graph" />
+          </ReactFlow>
+        </div>
+      </KindsContext>
       {layout.edges.length > 0 ? <EdgeList lineage={lineage} /> : null}
     </>
   )

@@ -53,7 +53,7 @@ export function SignInPage() {
           aria-describedby={hintId}
         />
         <p id={hintId} className="hint">
-          Paste a token from <code>assets token create --user &lt;you&gt;</code> (ask an admin). It stays in this tab only and is forgotten when the tab closes.
+          Paste a token from <code>assets token create --user &lt;you&gt;</code> (ask an admin). It stays in this tab only and is forgotten when the tab closes; downloads use a cookie of this browser that lasts 12 hours or until you sign out.
         </p>
         <button type="submit" disabled={busy || token.trim() === ''}>
           {busy ? 'Checking…' : 'Sign in'}

@@ -52,7 +52,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (state.status !== 'checking') return
     assets.whoami().then(
-      (actor) => setState({ status: 'signed-in', actor }),
+      (actor) => {
+        setState({ status: 'signed-in', actor })
+        // The download cookie lapses on its own (12 h): a tab that checks its token opens it again.
+        const token = storedToken()
+        if (token !== undefined) void openSession(token).catch(() => undefined)
+      },
       (error: unknown) => {
         // A 401 has signed the tab out already, with its reason; anything else leaves the token for another try.
         if (ApiError.isInstance(error) && error.status === 401) return
