@@ -214,7 +214,9 @@ describe('info, versions, find, ls', () => {
     expect(await keys('--tag', 'gold', '--all-versions')).toEqual(['datasets/cells@1.0.0'])
     expect(await keys('--text', 'THREE CELLS', '--all-versions')).toEqual(['datasets/cells@1.0.0'])
     expect(await keys('--kind', 'model', '--kind', 'output')).toEqual(['models/tiny@1.0.0', 'outputs/run-1@1.0.0'])
-  })
+    // 19 runs of the command one after the other (through a server in the `server` project):
+    // on a loaded 2-core machine that alone can take a minute.
+  }, 180_000)
 
   it('find pages with --limit and --cursor, and sorts with --sort', async () => {
     const first = await s.json<{ items: Record_[]; nextCursor: string | null }>(['find', '--sort', 'key:asc', '--limit', '2'])
