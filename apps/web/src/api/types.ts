@@ -1,88 +1,20 @@
+// The records are core's own types (erased at build: nothing of core's code reaches the bundle).
+import type { AccessControl, AssetInfo, AssetKind, AssetRecord, LineageEdge, LineageResult, Provenance, QueryPage, Relationship } from '@assets/core'
 import type { paths } from './schema'
 
 /**
  * Our names for what the server answers. Most routes declare no response schema, so the
- * generated `paths` type their answers as nothing: those are cast here, once, to the shapes of
+ * generated `paths` type their answers as nothing: those are cast here, once, to the types of
  * @assets/core (AssetRecord, QueryPage, LineageResult …) that the server returns, and nowhere else.
  */
 export type Actor = paths['/v1/whoami']['get']['responses'][200]['content']['application/json']
 
-export type AssetKind = 'dataset' | 'model' | 'config' | 'output' | 'other'
+export type { AccessControl, AssetInfo, AssetKind, AssetRecord, LineageEdge, LineageResult, Provenance, QueryPage, Relationship }
 export const ASSET_KINDS: readonly AssetKind[] = ['dataset', 'model', 'config', 'output', 'other']
-
-export interface Relationship {
-  relation: string
-  key: string
-  version: string
-}
-
-export interface Provenance {
-  author?: string
-  authors?: string[]
-  source?: string
-  citations?: string[]
-  doi?: string
-  license?: string
-  url?: string
-  [field: string]: unknown
-}
-
-export interface AccessControl {
-  owner: string
-  read: string[]
-  write: string[]
-  admin: string[]
-}
-
-export interface AssetRecord {
-  key: string
-  version: string
-  kind: AssetKind
-  type: 'file' | 'folder'
-  digest: string
-  size: number
-  fileCount: number
-  location: string
-  fileName?: string
-  description?: string
-  metadata: Record<string, unknown>
-  provenance?: Provenance
-  specs?: unknown
-  declarativeSchema?: unknown
-  relationships: Relationship[]
-  accessControl: AccessControl
-  createdBy: string
-  createdAt: string
-  deletedAt?: string
-  deletedBy?: string
-  expiresAt?: string
-}
-
-/** `GET /v1/info`: one version with the tags (and `latest`) that point at it. */
-export interface AssetInfo extends AssetRecord {
-  tags: string[]
-}
-
-export interface QueryPage {
-  items: AssetRecord[]
-  nextCursor?: string
-}
 
 export interface VersionRef {
   key: string
   version: string
-}
-
-export interface LineageEdge {
-  from: VersionRef
-  relation: string
-  to: VersionRef
-  depth: number
-}
-
-export interface LineageResult {
-  root: VersionRef
-  edges: LineageEdge[]
 }
 
 export interface Annotation {
