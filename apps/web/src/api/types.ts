@@ -1,5 +1,19 @@
 // The records are core's own types (erased at build: nothing of core's code reaches the bundle).
-import type { AccessControl, AssetInfo, AssetKind, AssetRecord, LineageEdge, LineageResult, Provenance, QueryPage, Relationship } from '@assets/core'
+import type {
+  AccessControl,
+  Annotation,
+  AssetInfo,
+  AssetKind,
+  AssetRecord,
+  AuditEntry,
+  CompatibilityIssue,
+  LineageEdge,
+  LineageResult,
+  Provenance,
+  QueryPage,
+  Relationship,
+  SchemaIssue,
+} from '@assets/core'
 import type { paths } from './schema'
 
 /**
@@ -9,38 +23,12 @@ import type { paths } from './schema'
  */
 export type Actor = paths['/v1/whoami']['get']['responses'][200]['content']['application/json']
 
-export type { AccessControl, AssetInfo, AssetKind, AssetRecord, LineageEdge, LineageResult, Provenance, QueryPage, Relationship }
+export type { AccessControl, Annotation, AssetInfo, AssetKind, AssetRecord, AuditEntry, LineageEdge, LineageResult, Provenance, QueryPage, Relationship, SchemaIssue }
 export const ASSET_KINDS: readonly AssetKind[] = ['dataset', 'model', 'config', 'output', 'other']
 
 export interface VersionRef {
   key: string
   version: string
-}
-
-export interface Annotation {
-  key: string
-  version: string
-  text: string
-  user: string
-  createdAt: string
-}
-
-export interface AuditEntry {
-  id: number
-  at: string
-  actor: string
-  action: string
-  key?: string
-  version?: string
-  details?: Record<string, unknown>
-}
-
-export interface CompatIssue {
-  /** Which spec the issue is about: dataset, model or task. */
-  who: string
-  code: string
-  severity: 'error' | 'warning'
-  message: string
 }
 
 export interface CompatResult {
@@ -50,14 +38,7 @@ export interface CompatResult {
   dataset: VersionRef
   model: VersionRef
   task: VersionRef | null
-  issues: CompatIssue[]
-}
-
-export interface SchemaIssue {
-  severity: 'error' | 'warning'
-  code: string
-  path: string
-  message: string
+  issues: CompatibilityIssue[]
 }
 
 /** `POST /v1/validate/<key>`: the report of `assets validate` on a registered version. */
