@@ -261,12 +261,18 @@ const COMMAND_LIST: CommandSpec[] = [
       'jwks-url': { type: 'string', value: 'url', description: "also accept JWTs of the team's identity provider, verified against this JWKS" },
       'jwt-issuer': { type: 'string', value: 'iss', description: 'the issuer those JWTs must name (required with --jwks-url)' },
       'jwt-audience': { type: 'string', value: 'aud', description: 'the audience those JWTs must name (required with --jwks-url)' },
+      'oidc-client-id': { type: 'string', value: 'id', description: "let the web catalogue sign in through that identity provider as this public client (OpenID Connect, code with PKCE; its redirect URI is <server URL>/sign-in/callback; needs --jwks-url)" },
+      'oidc-scope': { type: 'string', value: 'scopes', description: 'the scopes the web sign-in asks for (default "openid"; add the ones that put groups or roles in the tokens)' },
     },
     details:
       'Clients use ASSETS_URL=<printed URL> and ASSETS_TOKEN=<token from `assets token create`>. Only the server needs the ' +
       'stack\'s credentials; every request acts as exactly its token\'s user, groups and roles. The API is described at /openapi.json; ' +
       '/healthz and /readyz answer without a token. SIGTERM or Ctrl-C stop it after the transfers in flight.',
-    examples: ['assets serve --port 8080', 'assets serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem'],
+    examples: [
+      'assets serve --port 8080',
+      'assets serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem',
+      'assets serve --jwks-url https://idp.example.org/jwks --jwt-issuer https://idp.example.org --jwt-audience assets-web --oidc-client-id assets-web',
+    ],
   },
   {
     name: 'cache ls',

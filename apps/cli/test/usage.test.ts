@@ -98,6 +98,8 @@ describe('usage errors exit 2 with the usage on stderr', () => {
     ['a bad --depth', ['lineage', 'a', '--depth', '0'], /--depth must be a whole number from 1 to 100/, /Usage: assets lineage /],
     ['an unknown permission', ['acl', 'grant', 'a', 'own', 'bob'], /expected read, write or admin/, /Usage: assets acl grant /],
     ['tag --rm with a version', ['tag', '--rm', 'a', 'gold', '1.0.0'], /tag --rm takes <key> <tag>/, /Usage: assets tag /],
+    ['a web sign-in client without its provider', ['serve', '--port', '0', '--oidc-client-id', 'assets-web'], /--oidc-client-id needs the identity provider/, /Usage: assets serve /],
+    ['sign-in scopes without the client', ['serve', '--port', '0', '--oidc-scope', 'openid groups'], /--oidc-scope goes with --oidc-client-id/, /Usage: assets serve /],
   ]
   for (const [what, args, message, usage] of cases) {
     it(what, async () => {

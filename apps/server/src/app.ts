@@ -5,6 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { actorOfRequest } from './auth.js'
 import { sessionCookie, sessionRoutes } from './routes/session.js'
+import { signInRoutes } from './routes/sign-in.js'
+import { OidcSignIn } from './oidc-sign-in.js'
 import { webCatalogue } from './web-catalogue.js'
 import { DatasetValidation } from './dataset-validation.js'
 import { errorResponse } from './errors.js'
@@ -47,11 +49,17 @@ export interface AssetServerOptions {
 /** A client that sends nothing for this long while it should be sending (headers, a body) is cut off. */
 export const IDLE_MS = 60_000
 
-/** Whether a request must carry a token: every API route, except clearing a browser's cookie (signing out needs no proof). */
+/**
+ * The API routes a request may reach without a token: clearing a browser's cookie (signing out
+ * needs no proof) and the identity provider's sign-in, which is how a browser gets one.
+ */
+const TOKENLESS = new Set(['DELETE /v1/session', 'GET /v1/sign-in', 'HEAD /v1/sign-in', 'POST /v1/sign-in/token'])
+
+/** Whether a request must carry a token: every API route but those above. */
 function needsToken(request: FastifyRequest): boolean {
   const route = request.routeOptions.url
   if (route === undefined || !route.startsWith('/v1/')) return false
-  return !(route === '/v1/session' && request.method === 'DELETE')
+  return !TOKENLESS.has(`${request.method} ${route}`)
 }
 
 /** Node's server options that cut off a slow client: its headers must all arrive within `headersTimeout`. */
@@ -88,6 +96,7 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   }).withTypeProvider<TypeBoxTypeProvider>()
   const state = { closing: false }
   const idp = options.jwt ? new IdentityProvider(options.jwt) : undefined
+  const signIn = options.jwt?.signIn && idp ? new OidcSignIn(options.jwt.issuer, options.jwt.signIn, idp) : undefined
   const ctx: ServerContext = {
     manager: options.manager,
     manifests: new ManifestCache(options.manager.storage),
@@ -176,6 +185,7 @@ export async function createAssetServer(options: AssetServerOptions): Promise<Fa
   // Shutdown lets transfers finish, but not a validation that may run for minutes: it is stopped (503).
   app.addHook('preClose', async () => validation.close())
   sessionRoutes(app, options.https !== undefined)
+  signInRoutes(app, signIn)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   app.addHook('onClose', async () => {

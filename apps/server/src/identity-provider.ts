@@ -1,5 +1,6 @@
 import { type Actor, AuthenticationError, ConfigInvalidError, validateActor } from '@assets/core'
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose'
+import type { WebSignInOptions } from './oidc-sign-in.js'
 
 export interface JwtOptions {
   /** The identity provider's JWKS document (`https://idp.example.org/.well-known/jwks.json`). */
@@ -14,6 +15,8 @@ export interface JwtOptions {
   groupsClaim?: string
   /** Claim holding a list of role names (default `roles`). */
   rolesClaim?: string
+  /** Let the web catalogue sign browsers in through this provider (OpenID Connect, code with PKCE). */
+  signIn?: WebSignInOptions
 }
 
 /** Asymmetric signatures only: an HMAC `alg` would let a public key be used as the secret. */

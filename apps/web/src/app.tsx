@@ -4,6 +4,7 @@ import { Loading } from './components/status'
 import { AssetPage } from './pages/asset-page'
 import { NotFoundPage } from './pages/not-found-page'
 import { SearchPage } from './pages/search-page'
+import { SignInCallbackPage } from './pages/sign-in-callback-page'
 import { SignInPage } from './pages/sign-in-page'
 import { useSession } from './session/session-context'
 
@@ -23,6 +24,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <Routes>
           <Route path="/sign-in" element={<SignInPage />} />
+          <Route path="/sign-in/callback" element={<SignInCallbackPage />} />
           <Route path="/" element={<SignedIn page={<SearchPage />} />} />
           <Route path="/a/*" element={<SignedIn page={<AssetPage />} />} />
           <Route

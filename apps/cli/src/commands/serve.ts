@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { UnsupportedOperationError } from '@assets/core'
-import { flagOption, integerOption, stringOption } from '../args.js'
+import { flagOption, integerOption, stringOption, UsageError } from '../args.js'
 import type { CommandContext } from '../context.js'
 import { openManager } from '../open-manager.js'
 
@@ -18,6 +18,9 @@ export async function serve(ctx: CommandContext): Promise<number> {
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UnsupportedOperationError('--tls-cert and --tls-key go together')
   const port = integerOption(ctx.values, 'port', 0, 65535) ?? 8080
   const jwksUrl = stringOption(ctx.values, 'jwks-url')
+  const clientId = stringOption(ctx.values, 'oidc-client-id')
+  if (clientId !== undefined && jwksUrl === undefined) throw new UsageError('--oidc-client-id needs the identity provider it signs in with: --jwks-url, --jwt-issuer and --jwt-audience')
+  if (clientId === undefined && stringOption(ctx.values, 'oidc-scope') !== undefined) throw new UsageError('--oidc-scope goes with --oidc-client-id')
   const { manager, config } = await openManager({ ...ctx.globals, as: undefined }, { serving: true })
   if (manager.registry.server) {
     await manager.close()
@@ -34,7 +37,7 @@ export async function serve(ctx: CommandContext): Promise<number> {
     uploadDir: stringOption(ctx.values, 'upload-dir') ?? join(config.cacheDir, 'server-uploads'),
     logger: flagOption(ctx.values, 'log') ? { level: 'info' } : false,
     webRoot: await webCatalogueRoot(),
-    jwt: jwksUrl === undefined ? undefined : { jwksUrl, issuer: stringOption(ctx.values, 'jwt-issuer') ?? '', audience: stringOption(ctx.values, 'jwt-audience') ?? '' },
+    jwt: jwksUrl === undefined ? undefined : { jwksUrl, issuer: stringOption(ctx.values, 'jwt-issuer') ?? '', audience: stringOption(ctx.values, 'jwt-audience') ?? '', ...(clientId === undefined ? {} : { signIn: { clientId, scope: stringOption(ctx.values, 'oidc-scope') } }) },
   }).catch(async (error: unknown) => {
     await manager.close()
     throw error

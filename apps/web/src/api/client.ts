@@ -28,9 +28,10 @@ api.use(bearer)
 
 /**
  * The answer of one call, or its ApiError. A 401 also signs the tab out (the token is no longer
- * good), so that every page sends the user back to sign in with the server's reason.
+ * good), so that every page sends the user back to sign in with the server's reason; a call
+ * made while signing in (`signOutOn401: false`) shows its refusal where it was made instead.
  */
-export async function unwrap(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<unknown> {
+export async function unwrap(call: Promise<{ data?: unknown; error?: unknown; response: Response }>, options: { signOutOn401?: boolean } = {}): Promise<unknown> {
   let result: { data?: unknown; error?: unknown; response: Response }
   try {
     result = await call
@@ -40,6 +41,6 @@ export async function unwrap(call: Promise<{ data?: unknown; error?: unknown; re
   const { data, error, response } = result
   if (response.ok) return data
   const failure = await errorOfResponse(response, error)
-  if (failure.status === 401) reportUnauthenticated(failure.message)
+  if (failure.status === 401 && options.signOutOn401 !== false) reportUnauthenticated(failure.message)
   throw failure
 }

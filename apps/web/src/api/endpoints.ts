@@ -2,6 +2,7 @@ import { ApiError, errorOfResponse } from './api-error'
 import { api, unwrap } from './client'
 import type { paths } from './schema'
 import { reportUnauthenticated } from './session-token'
+import type { IdentityProviderInfo } from '../session/identity-provider'
 import { type AccessControl, type Actor, as, type AssetInfo, type AssetRecord, type Annotation, type AuditEntry, type CompatResult, type LineageResult, type QueryPage, type ValidationReport } from './types'
 
 /** The AssetQuery of `POST /v1/find` (see packages/core/src/query.ts). */
@@ -45,6 +46,20 @@ export const assets = {
     as.compat(await unwrap(api.POST('/v1/check-compat', { body: { dataset, model } }))),
   validate: async (key: string, ref: string, format?: DatasetFormat): Promise<ValidationReport> =>
     as.validation(await unwrap(api.POST('/v1/validate/{key}', { params: { path: { key }, query: { ref } }, body: format ? { format } : {} }))),
+}
+
+/** The identity provider a browser signs in with (`GET /v1/sign-in`, no token needed), or null: API tokens only. */
+export async function identityProvider(): Promise<IdentityProviderInfo | null> {
+  return ((await unwrap(api.GET('/v1/sign-in'))) as { identityProvider: IdentityProviderInfo | null }).identityProvider
+}
+
+/**
+ * Redeems the code the identity provider sent back (with the PKCE verifier and nonce this tab
+ * kept) for a token the server accepts: `POST /v1/sign-in/token`. A refusal is shown on the
+ * callback page, so it does not go through the 401 handling that signs a tab out.
+ */
+export async function redeemSignIn(body: { code: string; state: string; iss?: string; codeVerifier: string; nonce: string; redirectUri: string }): Promise<{ token: string; user: string }> {
+  return (await unwrap(api.POST('/v1/sign-in/token', { body }), { signOutOn401: false })) as { token: string; user: string }
 }
 
 /** Where a version's bytes download from: the session cookie (scoped to /v1/content) authorises the plain link. */

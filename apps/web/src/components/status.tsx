@@ -32,7 +32,8 @@ export function adviceFor(error: unknown): string {
   }
 }
 
-export function ErrorNote({ error, title, children }: { error: unknown; title?: string; children?: ReactNode }) {
+/** An error and what to do about it (`advice` when the page knows better than the error's code). */
+export function ErrorNote({ error, title, advice, children }: { error: unknown; title?: string; advice?: string; children?: ReactNode }) {
   const message = error instanceof Error ? error.message : String(error)
   const code = ApiError.isInstance(error) ? error.code : undefined
   return (
@@ -41,7 +42,7 @@ export function ErrorNote({ error, title, children }: { error: unknown; title?: 
         <strong>{title ?? 'Something went wrong'}:</strong> {message}
         {code ? <span className="code"> ({code})</span> : null}
       </p>
-      <p>{adviceFor(error)}</p>
+      <p>{advice ?? adviceFor(error)}</p>
       {children}
     </div>
   )
