@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { BaseAssetManager } from '@assets/core'
+import { type BaseAssetManager, redactUrl } from '@assets/core'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
@@ -74,7 +74,7 @@ function slowClientLimits(headersTimeout: number): { headersTimeout: number; con
 export async function createAssetServer(options: AssetServerOptions): Promise<FastifyInstance & { state: { closing: boolean } }> {
   const headersTimeout = options.headersTimeoutMs ?? 10_000
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withoutQuerySecrets(options.logger ?? false),
     bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
     // Uploads of large blobs take as long as they take; a client that sends nothing for a minute is cut off.
     requestTimeout: 0,
@@ -203,4 +203,22 @@ function authorizationOf(request: FastifyRequest): string | string[] | undefined
   if (header !== undefined || (request.method !== 'GET' && request.method !== 'HEAD') || request.routeOptions.url !== '/v1/content/*') return header
   const token = sessionCookie(request.headers.cookie)
   return token === undefined ? undefined : `Bearer ${token}`
+}
+
+/**
+ * The request logs name each request's path with its query's secrets hidden: an identity
+ * provider's `code` coming back to `/sign-in/callback`, a presigned URL's signature. Fastify's
+ * own serializer logs the URL as sent.
+ */
+function withoutQuerySecrets(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return logger
+  const options = logger === true ? {} : (logger as Record<string, unknown>)
+  const serializers = (options.serializers ?? {}) as Record<string, unknown>
+  return {
+    ...options,
+    serializers: {
+      ...serializers,
+      req: (request: { method?: string; url?: string; ip?: string }) => ({ method: request.method, url: redactUrl(request.url ?? ''), remoteAddress: request.ip }),
+    },
+  } as FastifyServerOptions['logger']
 }

@@ -1,29 +1,39 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
+import { Writable } from 'node:stream'
 import { join } from 'node:path'
 import { AssetConfig, createAssetManager } from '@assets/core'
 import { temporaryFolder } from '@assets/testkit'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAssetServer, type StartedServer } from '../src/index.js'
-import { CLIENT_ID, signInAtProvider, startIdentityProvider, type TestIdentityProvider } from './fixtures/identity-provider.js'
+import { API_AUDIENCE, API_SCOPE, CLIENT_ID, signInAtProvider, startIdentityProvider, type TestIdentityProvider } from './fixtures/identity-provider.js'
 
 const importer = (specifier: string) => import(specifier)
 
 let idp: TestIdentityProvider
 /** Accepts the provider's ID tokens (audience = the client id), as a team without an API audience would set it. */
 let server: StartedServer
+/** The asset server as an API at the provider: it asks for the API's scope and takes the JWT access token. */
+let apiServer: StartedServer
 /** Expects another audience: the provider's tokens do not name it. */
 let otherAudience: StartedServer
+/** Its request log (`--log`), as JSON lines. */
+const logLines: string[] = []
 /** Without a provider: API tokens only. */
 let tokensOnly: StartedServer
 /** Its provider does not answer. */
 let unreachable: StartedServer
 
-async function serverWith(jwt: Parameters<typeof startAssetServer>[0]['jwt']): Promise<StartedServer> {
+async function serverWith(jwt: Parameters<typeof startAssetServer>[0]['jwt'], logger: Parameters<typeof startAssetServer>[0]['logger'] = false): Promise<StartedServer> {
   const home = await temporaryFolder('assets-oidc')
   const manager = await createAssetManager(AssetConfig.load({ env: { ASSETS_HOME: home }, cwd: home }), { importer })
-  return startAssetServer({ manager, port: 0, uploadDir: join(home, 'uploads'), ...(jwt ? { jwt } : {}) })
+  try {
+    return await startAssetServer({ manager, port: 0, uploadDir: join(home, 'uploads'), logger, ...(jwt ? { jwt } : {}) })
+  } catch (error) {
+    await manager.close()
+    throw error
+  }
 }
 
 /** A loopback port nothing listens on. */
@@ -38,15 +48,22 @@ async function closedPort(): Promise<number> {
 beforeAll(async () => {
   idp = await startIdentityProvider()
   const jwt = { jwksUrl: idp.jwksUrl, issuer: idp.issuer, audience: CLIENT_ID, signIn: { clientId: CLIENT_ID, scope: 'openid groups' } }
-  server = await serverWith(jwt)
-  otherAudience = await serverWith({ ...jwt, audience: 'assets-api' })
+  const log = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean))
+      done()
+    },
+  })
+  server = await serverWith(jwt, { level: 'info', stream: log })
+  apiServer = await serverWith({ ...jwt, audience: API_AUDIENCE, signIn: { clientId: CLIENT_ID, scope: `openid groups ${API_SCOPE}` } })
+  otherAudience = await serverWith({ ...jwt, audience: 'https://elsewhere.example/api' })
   tokensOnly = await serverWith(undefined)
   const dead = `http://127.0.0.1:${await closedPort()}`
   unreachable = await serverWith({ jwksUrl: `${dead}/jwks`, issuer: dead, audience: CLIENT_ID, signIn: { clientId: CLIENT_ID } })
-  idp.open([server, otherAudience].map((s) => `${s.url}/sign-in/callback`))
+  idp.open([server, apiServer, otherAudience].map((s) => `${s.url}/sign-in/callback`))
 })
 afterAll(async () => {
-  await Promise.all([server, otherAudience, tokensOnly, unreachable].map((s) => s?.close()))
+  await Promise.all([server, apiServer, otherAudience, tokensOnly, unreachable].map((s) => s?.close()))
   await idp?.close()
 })
 
@@ -140,6 +157,35 @@ describe('signing in to the web catalogue through the identity provider', () => 
     const wrongRedirect = await codeFor(server, 'dave')
     const redirect = await redeem(server, { ...callbackBody(wrongRedirect.flow, wrongRedirect.back), redirectUri: `${otherAudience.url}/sign-in/callback` })
     expect(redirect.status).toBe(401)
+    expect((await errorOf(redirect)).message).toMatch(/invalid_grant/)
+
+    // A code sent back by another provider (a mix-up): the `iss` of the answer is not this provider.
+    const mixedUp = await codeFor(server, 'dave')
+    const issuer = await redeem(server, { ...callbackBody(mixedUp.flow, mixedUp.back), iss: 'https://evil.example' })
+    expect(issuer.status).toBe(401)
+    expect((await errorOf(issuer)).message).toMatch(/iss/)
+  })
+
+  it('takes the provider’s JWT access token when it is for the server’s API', async () => {
+    const { flow, back } = await codeFor(apiServer, 'carol')
+    const response = await redeem(apiServer, callbackBody(flow, back))
+    expect(response.status).toBe(200)
+    const { token } = (await response.json()) as { token: string }
+    expect(decodeJwt(token)).toMatchObject({ iss: idp.issuer, aud: API_AUDIENCE, sub: 'carol', groups: ['lab'] })
+    const whoami = await fetch(`${apiServer.url}/v1/whoami`, { headers: { authorization: `Bearer ${token}` } })
+    expect(await whoami.json()).toEqual({ user: 'carol', groups: ['lab'], roles: [] })
+  })
+
+  it('keeps the provider’s token as the download cookie only while the token lasts', async () => {
+    const { flow, back } = await codeFor(server, 'carol')
+    const { token, expiresAt } = (await (await redeem(server, callbackBody(flow, back))).json()) as { token: string; expiresAt: string }
+    const session = await fetch(`${server.url}/v1/session`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    expect(session.status).toBe(200)
+    const maxAge = Number(/Max-Age=(\d+)/.exec(session.headers.get('set-cookie') ?? '')?.[1])
+    const left = (Date.parse(expiresAt) - Date.now()) / 1000
+    // The provider's ID tokens last 10 minutes here, far less than the cookie's 12 hours.
+    expect(maxAge).toBeLessThanOrEqual(Math.ceil(left))
+    expect(maxAge).toBeGreaterThan(left - 30)
   })
 
   it('says why when the provider signs the person in but its tokens name another audience', async () => {
@@ -152,7 +198,56 @@ describe('signing in to the web catalogue through the identity provider', () => 
     expect(error.message).toMatch(/assets-web/)
   })
 
+  it('leaves every other API route behind a token', async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/session'],
+      ['GET', '/v1/whoami'],
+      ['POST', '/v1/find'],
+      ['GET', '/v1/sign-in/token'],
+    ] as const) {
+      const response = await fetch(`${server.url}${path}`, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}) })
+      expect([401, 404], `${method} ${path}`).toContain(response.status)
+      if (response.status === 404) expect(method).toBe('GET')
+    }
+  })
+
+  it('answers 503 while the provider’s token endpoint fails, and at most 8 redemptions wait on it at once', async () => {
+    const tokenCalls = () => idp.requests.filter((p) => p === '/token').length
+    const before = tokenCalls()
+    idp.breakTokenEndpoint(500)
+    try {
+      const { flow, back } = await codeFor(server, 'carol')
+      const failed = await redeem(server, callbackBody(flow, back))
+      expect(failed.status).toBe(503)
+      expect((await errorOf(failed)).code).toBe('BACKEND_UNAVAILABLE')
+
+      idp.breakTokenEndpoint('hang')
+      const body = callbackBody(flow, back)
+      const waiting = Array.from({ length: 8 }, () => redeem(server, body))
+      await expect.poll(tokenCalls, { timeout: 5000 }).toBe(before + 9)
+      const refused = await redeem(server, body)
+      expect(refused.status).toBe(503)
+      // Refused by the cap, not by the provider: it never heard of the ninth.
+      expect(tokenCalls()).toBe(before + 9)
+      // Those waiting give up after the provider's 10-second limit.
+      expect((await Promise.all(waiting)).map((r) => r.status)).toEqual(Array(8).fill(503))
+    } finally {
+      idp.breakTokenEndpoint(undefined)
+    }
+  }, 30_000)
+
+  it('logs the callback’s path without its code', async () => {
+    await fetch(`${server.url}/sign-in/callback?code=the-secret-code&state=abc`)
+    await expect.poll(() => logLines.some((l) => l.includes('/sign-in/callback'))).toBe(true)
+    expect(logLines.join('\n')).not.toContain('the-secret-code')
+  })
+
+  it('refuses an issuer that is not a URL at start', async () => {
+    await expect(serverWith({ jwksUrl: idp.jwksUrl, issuer: 'idp.example.org', audience: CLIENT_ID, signIn: { clientId: CLIENT_ID } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' })
+  })
+
   it('refuses malformed callbacks before asking the provider', async () => {
+    const asked = idp.requests.length
     const valid = { code: 'c', state: 's', codeVerifier: 'v'.repeat(43), nonce: 'n', redirectUri: `${server.url}/sign-in/callback` }
     for (const body of [
       { ...valid, redirectUri: `${server.url}/sign-in/callback?next=/` },
@@ -166,6 +261,7 @@ describe('signing in to the web catalogue through the identity provider', () => 
       expect(response.status, JSON.stringify(body)).toBe(400)
       expect((await errorOf(response)).code).toBe('INVALID_INPUT')
     }
+    expect(idp.requests.slice(asked)).toEqual([])
   })
 
   it('answers 503 while the provider cannot be reached, and the API itself still answers', async () => {

@@ -6,6 +6,7 @@ import { NotFoundPage } from './pages/not-found-page'
 import { SearchPage } from './pages/search-page'
 import { SignInCallbackPage } from './pages/sign-in-callback-page'
 import { SignInPage } from './pages/sign-in-page'
+import { askLoginNextTime } from './session/identity-provider'
 import { useSession } from './session/session-context'
 
 // The graph libraries (xyflow, dagre) load only when a lineage page is opened.
@@ -93,7 +94,14 @@ function Header() {
             Signed in as <strong>{state.actor.user}</strong>
             {state.actor.roles.includes('admin') ? ' (admin)' : ''}
           </span>
-          <button type="button" onClick={() => void signOut()}>
+          <button
+            type="button"
+            onClick={() => {
+              // A person signing out (not a token that lapsed): the provider must ask who is next.
+              askLoginNextTime()
+              void signOut()
+            }}
+          >
             Sign out
           </button>
         </div>

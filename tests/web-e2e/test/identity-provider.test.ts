@@ -55,11 +55,26 @@ describe('signing in through the identity provider', () => {
     await page.close()
   })
 
-  it('refuses an answer that is not for the sign-in this tab started', async () => {
+  it('refuses an answer that is not for the sign-in this tab started, and shows none of its words', async () => {
     const page = await browser.context.newPage()
     await page.goto(`${server.url}/sign-in/callback?code=stolen&state=not-mine`)
     await page.getByRole('heading', { name: 'Not signed in' }).waitFor()
     expect(await page.getByRole('alert').textContent()).toMatch(/did not start a sign-in/)
+
+    // A tab that did start one, at the provider's login page, sent a code of someone else's
+    // sign-in (login CSRF: the attacker's account in the victim's tab), or made-up wording.
+    const other = await CatalogueBrowser.open(server.url)
+    const victim = await other.context.newPage()
+    await victim.goto(`${server.url}/sign-in`)
+    await victim.getByRole('button', { name: /^Sign in with / }).click()
+    await victim.locator('input[name="login"]').waitFor()
+    await victim.goto(`${server.url}/sign-in/callback?error=access_denied&error_description=Your+account+is+locked.+Call+0800+123&state=forged`)
+    await victim.getByRole('heading', { name: 'Not signed in' }).waitFor()
+    const shown = await victim.getByRole('alert').textContent()
+    expect(shown).toMatch(/not for the sign-in this tab started/)
+    expect(shown).not.toMatch(/locked|0800/)
+    expect(await victim.evaluate(() => sessionStorage.getItem('assets.token'))).toBeNull()
+    await other.close()
     await page.close()
   })
 
@@ -69,6 +84,26 @@ describe('signing in through the identity provider', () => {
     await page.getByRole('button', { name: /^Sign in with / }).click()
     await page.getByRole('heading', { name: 'Search assets' }).waitFor()
     expect(await page.locator('.who strong').textContent()).toBe('alice')
+    await page.close()
+  })
+
+  it('after a sign-out, asks the provider to show its login page again', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(`${server.url}/sign-in`)
+    await page.getByRole('button', { name: /^Sign in with / }).click()
+    await page.getByText('Signed in as').waitFor()
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByRole('button', { name: /^Sign in with / }).click()
+    // The provider still knows alice, but it is asked who signs in now: bob, at the same machine.
+    await page.locator('input[name="login"]').fill('bob')
+    await page.locator('input[name="password"]').fill('any password')
+    await page.getByRole('button', { name: 'Sign-in' }).click()
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await page.getByRole('heading', { name: 'Search assets' }).waitFor()
+    expect(await page.locator('.who strong').textContent()).toBe('bob')
+    await page.goto(`${server.url}/a/datasets/secret-zebrafish`)
+    await page.getByRole('alert').waitFor()
+    expect(await page.getByRole('alert').textContent()).toMatch(/ASSET_NOT_FOUND/)
     await page.close()
   })
 

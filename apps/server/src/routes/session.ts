@@ -1,4 +1,5 @@
-import { AuthenticationError } from '@assets/core'
+import { AuthenticationError, InvalidInputError } from '@assets/core'
+import { decodeJwt } from 'jose'
 import type { FastifyInstance } from 'fastify'
 import { bearerToken } from '../auth.js'
 
@@ -7,6 +8,25 @@ export const SESSION_COOKIE = 'assets_session'
 const COOKIE_PATH = '/v1/content/'
 /** How long a download cookie lasts: 12 hours. */
 export const SESSION_SECONDS = 12 * 3600
+
+/** Room for the cookie's value within the 4 096 bytes browsers keep for a cookie with its name and attributes. */
+const MAX_COOKIE_VALUE = 3800
+
+/**
+ * How long the cookie lasts, in seconds. A browser session ends with the browser, which may
+ * restore it for days: the cookie lapses on its own after a working day, and the app opens it
+ * again whenever a tab checks its token. A JWT (an identity provider's) lapses with the token.
+ */
+function lifetimeOf(token: string): number {
+  let exp: unknown
+  try {
+    exp = token.split('.').length === 3 ? decodeJwt(token).exp : undefined
+  } catch {
+    exp = undefined
+  }
+  if (typeof exp !== 'number') return SESSION_SECONDS
+  return Math.max(0, Math.min(SESSION_SECONDS, Math.floor(exp - Date.now() / 1000)))
+}
 
 /** The session cookie's value in a Cookie header, if any. */
 export function sessionCookie(header: string | undefined): string | undefined {
@@ -33,9 +53,6 @@ export function sessionCookie(header: string | undefined): string | undefined {
  */
 export function sessionRoutes(app: FastifyInstance, secure: boolean): void {
   const attributes = `Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
-  // A browser session ends with the browser, which may restore it for days: the cookie lapses
-  // on its own after a working day, and the app opens it again whenever a tab checks its token.
-  const lifetime = `Max-Age=${SESSION_SECONDS}`
   app.post(
     '/v1/session',
     { schema: { tags: ['identity'], summary: 'Sign a browser in for downloads: this request’s token becomes a cookie sent only with content downloads' } },
@@ -43,7 +60,13 @@ export function sessionRoutes(app: FastifyInstance, secure: boolean): void {
       // The token this request was authenticated with (the auth hook has checked it), never one from a body.
       const token = bearerToken(request.headers.authorization)
       if (token === undefined) throw new AuthenticationError('sign in with an Authorization header')
-      reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(token)}; ${attributes}; ${lifetime}`)
+      const value = encodeURIComponent(token)
+      // A browser drops a cookie over about 4 KB without a word, and every download would then
+      // be refused: an identity provider's token with many groups can be that long.
+      if (value.length > MAX_COOKIE_VALUE) {
+        throw new InvalidInputError(`this token is too long for a browser cookie (${value.length} bytes; browsers keep at most about 4 KB): the web catalogue cannot download with it; use \`assets get\``)
+      }
+      reply.header('set-cookie', `${SESSION_COOKIE}=${value}; ${attributes}; Max-Age=${lifetimeOf(token)}`)
       return { user: request.actor.user }
     },
   )

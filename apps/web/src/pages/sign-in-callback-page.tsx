@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react'
 import { Link, useNavigate } from 'react-router'
 import { redeemSignIn } from '../api/endpoints'
 import { ErrorNote, Loading } from '../components/status'
-import { takePendingSignIn } from '../session/identity-provider'
+import { signedInThroughProvider, takePendingSignIn } from '../session/identity-provider'
 import { useSession } from '../session/session-context'
 import { useDocumentTitle } from '../use-document-title'
 
@@ -25,16 +25,20 @@ export function SignInCallbackPage() {
     const answer = new URLSearchParams(window.location.search)
     const pending = takePendingSignIn()
     // The code and state are not left in the address bar (or its history) once read.
-    window.history.replaceState(null, '', window.location.pathname)
+    navigate({ pathname: window.location.pathname }, { replace: true })
     const finish = async () => {
+      // The state first: until it is this tab's, nothing of the answer is shown (anyone can
+      // make a link to this page with an "error_description" of their own wording).
+      if (!pending) throw new Error('this tab did not start a sign-in (or it was already completed): start again from the sign-in page')
+      if (answer.get('state') !== pending.state) throw new Error('the identity provider’s answer is not for the sign-in this tab started: start again from the sign-in page')
       const refusal = answer.get('error')
       if (refusal) throw new Error(`the identity provider did not sign you in: ${answer.get('error_description') ?? refusal}`)
-      if (!pending) throw new Error('this tab did not start a sign-in (or it was already completed): start again from the sign-in page')
       const code = answer.get('code')
-      if (!code || answer.get('state') !== pending.state) throw new Error('the identity provider’s answer is not for the sign-in this tab started: start again from the sign-in page')
+      if (!code) throw new Error('the identity provider sent no code back: start again from the sign-in page')
       const iss = answer.get('iss')
       const { token } = await redeemSignIn({ code, state: pending.state, ...(iss ? { iss } : {}), codeVerifier: pending.codeVerifier, nonce: pending.nonce, redirectUri: pending.redirectUri })
       await signIn(token)
+      signedInThroughProvider()
       navigate(pending.from, { replace: true })
     }
     finish().catch(setError)

@@ -2,7 +2,7 @@ import { type FormEvent, useId, useState } from 'react'
 import { Navigate, useLocation, useNavigate } from 'react-router'
 import { identityProvider } from '../api/endpoints'
 import { ErrorNote } from '../components/status'
-import { goToIdentityProvider, type IdentityProviderInfo } from '../session/identity-provider'
+import { goToIdentityProvider, type IdentityProviderInfo, localPath } from '../session/identity-provider'
 import { useSession } from '../session/session-context'
 import { useDocumentTitle } from '../use-document-title'
 import { useResource } from '../use-resource'
@@ -12,7 +12,7 @@ export function SignInPage() {
   const { state, signIn } = useSession()
   const navigate = useNavigate()
   const location = useLocation()
-  const from = (location.state as { from?: string } | null)?.from ?? '/'
+  const from = localPath((location.state as { from?: string } | null)?.from)
   const [token, setToken] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>()

@@ -11,6 +11,8 @@ export interface IdentityProviderInfo {
 /** The path the provider sends the browser back to: registered at the provider as `<server URL>/sign-in/callback`. */
 export const CALLBACK_PATH = '/sign-in/callback'
 const PENDING_KEY = 'assets.sign-in'
+/** Set by signing out: the next sign-in asks the provider for the login page again (`prompt=login`). */
+const ASK_LOGIN_KEY = 'assets.sign-in.ask-login'
 
 /** What the tab keeps while the browser is at the provider: the proof that the answer is for this tab. */
 export interface PendingSignIn {
@@ -50,6 +52,9 @@ export async function goToIdentityProvider(provider: IdentityProviderInfo, from:
     code_challenge_method: 'S256',
   }
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value)
+  // After a sign-out the provider may still remember the person: on a shared machine the next
+  // person must not be signed in as the last one without being asked.
+  if (localStorage.getItem(ASK_LOGIN_KEY) !== null) url.searchParams.set('prompt', 'login')
   sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending))
   window.location.assign(url.href)
 }
@@ -68,7 +73,17 @@ export function takePendingSignIn(): PendingSignIn | undefined {
   }
 }
 
-/** A path of this app to come back to; anything else (another origin, `//host`) is the search page. */
-function localPath(from: unknown): string {
+/** A sign-out (any tab of this browser): the provider is asked to show its login page next time. */
+export function askLoginNextTime(): void {
+  localStorage.setItem(ASK_LOGIN_KEY, '1')
+}
+
+/** A completed sign-in: the person was asked, or chose to be remembered. */
+export function signedInThroughProvider(): void {
+  localStorage.removeItem(ASK_LOGIN_KEY)
+}
+
+/** A path of this app to come back to; anything else (another origin, `//host`, the callback) is the search page. */
+export function localPath(from: unknown): string {
   return typeof from === 'string' && from.startsWith('/') && !from.startsWith('//') && !from.startsWith('/\\') && !from.startsWith(CALLBACK_PATH) ? from : '/'
 }
