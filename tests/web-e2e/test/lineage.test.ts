@@ -32,6 +32,8 @@ describe('the lineage page', () => {
     const graph = page.getByTestId('lineage-graph')
     await graph.getByRole('link', { name: /^outputs\/run-1\b.*\boutput\b.*the version asked about/ }).waitFor()
     await graph.getByRole('link', { name: /^models\/scvi\b.*\bmodel\b/ }).waitFor()
+    // The overview comes once the graph is drawn: one mark per version.
+    await expect.poll(() => graph.locator('.react-flow__minimap .react-flow__minimap-node').count(), { timeout: 20_000 }).toBe(4)
     await screenshot(page, 'lineage')
   })
 
