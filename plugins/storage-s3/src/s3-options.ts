@@ -41,6 +41,14 @@ export const s3StorageOptionsSchema = Type.Object(
     folderConcurrency: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 256, description: "Objects of a folder moved at once by core's folder put and get (small objects: a request each); default 32." }),
     ),
+    blindWriteBytes: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 5 * 1024 ** 2,
+        description:
+          'A blob up to this size is PUT without a HEAD first (one request instead of two: a folder of small files uploads about twice as fast; a blob stored already is written again, which a versioned bucket keeps as a new version of it). 0 always asks first. Default 65536.',
+      }),
+    ),
     requestTimeoutMs: Type.Optional(
       Type.Integer({ minimum: 100, description: 'A request whose connection is idle this long is dropped and retried; default 60000.' }),
     ),
@@ -85,5 +93,7 @@ export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_RANGE_SIZE = 16 * 1024 * 1024
 export const DEFAULT_RANGE_CONCURRENCY = 8
 export const DEFAULT_FOLDER_CONCURRENCY = 32
+/** Blobs up to this size are written without asking first (StorageCapabilities.writeWithoutAskingBelow). */
+export const DEFAULT_BLIND_WRITE_BYTES = 64 * 1024
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 export const DEFAULT_MAX_ATTEMPTS = 5

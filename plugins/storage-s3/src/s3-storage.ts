@@ -35,6 +35,7 @@ import type { UploadMemoryStats } from './upload-memory.js'
 import { describeTarget, isExternalUri, locationOfKey, normalizePrefix, resolveTarget, type S3Target } from './s3-location.js'
 import {
   DEFAULT_CONCURRENCY,
+  DEFAULT_BLIND_WRITE_BYTES,
   DEFAULT_FOLDER_CONCURRENCY,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PART_SIZE,
@@ -54,6 +55,7 @@ export const S3_STORAGE_CAPABILITIES: Readonly<StorageCapabilities> = Object.fre
   presign: true,
   atomicMove: false,
   folderConcurrency: DEFAULT_FOLDER_CONCURRENCY,
+  writeWithoutAskingBelow: DEFAULT_BLIND_WRITE_BYTES,
 })
 
 function rethrow(error: unknown, what: string): never {
@@ -98,9 +100,14 @@ export class S3Storage implements Storage {
     this.referenceBuckets = new Set(options.referenceBuckets ?? [this.bucket])
     // Anonymous requests have no key to sign a URL with.
     this.capabilities =
-      options.folderConcurrency === undefined && !this.anonymous
+      options.folderConcurrency === undefined && options.blindWriteBytes === undefined && !this.anonymous
         ? S3_STORAGE_CAPABILITIES
-        : Object.freeze({ ...S3_STORAGE_CAPABILITIES, presign: !this.anonymous, folderConcurrency: options.folderConcurrency ?? DEFAULT_FOLDER_CONCURRENCY })
+        : Object.freeze({
+            ...S3_STORAGE_CAPABILITIES,
+            presign: !this.anonymous,
+            folderConcurrency: options.folderConcurrency ?? DEFAULT_FOLDER_CONCURRENCY,
+            writeWithoutAskingBelow: options.blindWriteBytes ?? DEFAULT_BLIND_WRITE_BYTES,
+          })
     const logger = env.logger ?? { warn: () => {} }
     const partSize = options.partSize ?? DEFAULT_PART_SIZE
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY

@@ -20,6 +20,13 @@ export interface StorageCapabilities {
    * folder put and get use it instead of their default where given.
    */
   folderConcurrency?: number
+  /**
+   * Optional hint: a blob of at most this many bytes is written without first asking whether
+   * it is stored already. Where one small write costs a round trip, as the question does (S3:
+   * a HEAD, then the PUT), asking doubles the requests of a folder of small files; writing the
+   * same bytes at their content address again changes nothing. Absent: always ask first.
+   */
+  writeWithoutAskingBelow?: number
 }
 
 export interface StorageObjectInfo {

@@ -73,7 +73,9 @@ export async function storeFile(storage: Storage, source: string, options: Store
   const { digest, size } = await hashFile(source, transfer)
   const location = blobLocation(digest)
   await lease?.hold([location], options.signal)
-  const present = await storage.stat(location)
+  // A small blob may be written without the question (see writeWithoutAskingBelow); it is then
+  // reported as written, whether or not the same bytes were there already.
+  const present = size <= (storage.capabilities.writeWithoutAskingBelow ?? -1) ? undefined : await storage.stat(location)
   const written = present?.size !== size
   if (written) await storage.upload(location, source, { ...transfer, digest, size })
   return { digest, size, location, written }
