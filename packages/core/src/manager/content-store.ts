@@ -7,7 +7,7 @@ import { syncFileSystem, type TransferProgress } from '../atomic-file.js'
 import type { LinkOptions, Storage } from '../contracts/storage.js'
 import { assertDigest, blobLocation, type ContentDigest, hashFile, toContentDigest } from '../digest.js'
 import { IntegrityError, NotFoundError, UnsupportedOperationError } from '../errors/index.js'
-import { decodeManifest, encodeManifest, type FolderFile } from './folder-manifest.js'
+import { decodeManifest, encodeManifest, type FolderListing } from './folder-manifest.js'
 import { runPool } from '../transfer/run-pool.js'
 import type { ContentLease } from './content-lease.js'
 import { LOCAL_FOLDER_CONCURRENCY, storeFolderSynced, syncsInOnePass } from './folder-store.js'
@@ -81,14 +81,22 @@ export async function storeFile(storage: Storage, source: string, options: Store
   return { digest, size, location, written }
 }
 
-/** Stores bytes held in memory (a folder manifest) by their digest. */
-export async function storeBytes(storage: Storage, bytes: Uint8Array | Uint8Array[], options: StoreOptions = {}): Promise<StoredContent> {
+/**
+ * Stores bytes (a folder manifest) by their digest: held in memory, or made anew by each call of
+ * a function, which is called once to hash them and once more to write them if they are not
+ * stored yet (a large manifest is then never held whole).
+ */
+export async function storeBytes(
+  storage: Storage,
+  bytes: Uint8Array | Uint8Array[] | (() => Iterable<Uint8Array>),
+  options: StoreOptions = {},
+): Promise<StoredContent> {
   const { lease, ...transfer } = options
   // Chunks (a large manifest, as built) are stored without first joining them into one copy.
-  const chunks = Array.isArray(bytes) ? bytes : [bytes]
+  const chunks = typeof bytes === 'function' ? bytes : () => (Array.isArray(bytes) ? bytes : [bytes])
   const hash = createHash('sha256')
   let size = 0
-  for (const chunk of chunks) {
+  for (const chunk of chunks()) {
     hash.update(chunk)
     size += chunk.length
   }
@@ -97,40 +105,43 @@ export async function storeBytes(storage: Storage, bytes: Uint8Array | Uint8Arra
   await lease?.hold([location], options.signal)
   const present = await storage.stat(location)
   if (present?.size !== size) {
-    await storage.upload(location, eachChunk(chunks), { ...transfer, digest, size })
+    // The backend checks the digest and size of what it receives: bytes made differently the
+    // second time are refused, not stored under this address.
+    await storage.upload(location, eachChunk(chunks()), { ...transfer, digest, size })
   }
   return { digest, size, location }
 }
 
-async function* eachChunk(chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
+async function* eachChunk(chunks: Iterable<Uint8Array>): AsyncIterable<Uint8Array> {
   yield* chunks
 }
 
 /** Stores every file of a folder, then its manifest; the manifest's digest names the folder. */
 export async function storeFolder(
   storage: Storage,
-  files: FolderFile[],
+  files: FolderListing,
   options: StoreOptions = {},
 ): Promise<StoredContent & { fileCount: number }> {
   if (syncsInOnePass(storage)) {
     const built = await storeFolderSynced(storage, files, options)
-    const manifest = await storeBytes(storage, built.chunks(), { signal: options.signal, lease: options.lease })
+    const manifest = await storeBytes(storage, built.chunks, { signal: options.signal, lease: options.lease })
     // What was read, not what was listed (see below).
     return { digest: manifest.digest, location: manifest.location, size: built.size, fileCount: built.count }
   }
-  const total = files.reduce((n, f) => n + f.size, 0)
+  const total = files.totalSize
   let done = 0
-  const entries = await runPool(files, storage.capabilities.folderConcurrency ?? FOLDER_CONCURRENCY, async (file): Promise<ManifestEntry> => {
-    const stored = await storeFile(storage, file.absolutePath, { signal: options.signal, lease: options.lease })
-    done += file.size
+  const indexes = Array.from({ length: files.count }, (_, i) => i)
+  const entries = await runPool(indexes, storage.capabilities.folderConcurrency ?? FOLDER_CONCURRENCY, async (i): Promise<ManifestEntry> => {
+    const stored = await storeFile(storage, files.absolutePath(i), { signal: options.signal, lease: options.lease })
+    done += files.size(i)
     options.onProgress?.({ bytes: done, total })
-    return { path: file.path, size: stored.size, digest: stored.digest }
+    return { path: files.path(i), size: stored.size, digest: stored.digest }
   })
   const manifest = await storeBytes(storage, encodeManifest(entries), { signal: options.signal, lease: options.lease })
   // What was read, not what was listed: a file that grew or shrank meanwhile is recorded as
   // stored, so the version's size always equals the sum of its manifest.
   const size = entries.reduce((n, e) => n + e.size, 0)
-  return { digest: manifest.digest, location: manifest.location, size, fileCount: files.length }
+  return { digest: manifest.digest, location: manifest.location, size, fileCount: files.count }
 }
 
 export async function readAll(storage: Storage, location: string, signal?: AbortSignal): Promise<Uint8Array> {

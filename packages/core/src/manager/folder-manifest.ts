@@ -39,6 +39,75 @@ interface FolderProblems {
 }
 
 /**
+ * A folder's files in manifest order (sorted by path), held compactly: per file a name, its
+ * folder's number and its size, not an object with two full paths. A put of 10⁵ files keeps
+ * this for its whole length, so what it costs per file is the put's peak memory (issue 14).
+ */
+export class FolderListing {
+  /** Each folder's real path (links resolved) and its path relative to the listed folder ('' at the top). */
+  private readonly folders: Array<{ real: string; prefix: string }> = []
+  private readonly names: string[] = []
+  private folderOf = new Uint32Array(1024)
+  private sizes = new Float64Array(1024)
+  /** The real path of each file reached through a link; any other is its folder's real path and its name. */
+  private readonly targets = new Map<number, string>()
+  /** The sum of the files' sizes. */
+  totalSize = 0
+
+  get count(): number {
+    return this.names.length
+  }
+
+  /** The path relative to the listed folder, as the manifest holds it. */
+  path(i: number): string {
+    const prefix = (this.folders[this.folderOf[i] as number] as { prefix: string }).prefix
+    const name = this.names[i] as string
+    return prefix === '' ? name : `${prefix}/${name}`
+  }
+
+  /** Where to read file `i`: a real path (links resolved), so a link swapped later is not followed. */
+  absolutePath(i: number): string {
+    const target = this.targets.get(i)
+    if (target !== undefined) return target
+    const real = (this.folders[this.folderOf[i] as number] as { real: string }).real
+    return real.endsWith(sep) ? `${real}${this.names[i]}` : `${real}${sep}${this.names[i]}`
+  }
+
+  size(i: number): number {
+    return this.sizes[i] as number
+  }
+
+  /** One object per file, as listFolderFiles returns them. */
+  toArray(): FolderFile[] {
+    return Array.from({ length: this.count }, (_, i) => ({ path: this.path(i), absolutePath: this.absolutePath(i), size: this.size(i) }))
+  }
+
+  /** Numbers a folder; its files are added after it. */
+  addFolder(real: string, prefix: string): number {
+    this.folders.push({ real, prefix })
+    return this.folders.length - 1
+  }
+
+  /** Adds a file, in manifest order; `target` when it was reached through a link. */
+  addFile(folder: number, name: string, size: number, target?: string): void {
+    const i = this.names.length
+    if (i === this.sizes.length) {
+      const folderOf = new Uint32Array(i * 2)
+      folderOf.set(this.folderOf)
+      this.folderOf = folderOf
+      const sizes = new Float64Array(i * 2)
+      sizes.set(this.sizes)
+      this.sizes = sizes
+    }
+    this.names.push(name)
+    this.folderOf[i] = folder
+    this.sizes[i] = size
+    this.totalSize += size
+    if (target !== undefined) this.targets.set(i, target)
+  }
+}
+
+/**
  * Lists every regular file under `root`, sorted by path so that the manifest of the same folder
  * is always the same bytes. A manifest holds no links: a link is followed and stored as the file
  * or folder it points to, but only when that lies inside the folder, so that a folder never
@@ -47,20 +116,28 @@ interface FolderProblems {
  * FIFOs, sockets, devices, unreadable folders) is named in one InvalidInputError, none skipped.
  */
 export async function listFolderFiles(root: string, options: ListFolderOptions = {}): Promise<FolderFile[]> {
+  return (await listFolder(root, options)).toArray()
+}
+
+/** listFolderFiles, held compactly (see FolderListing). */
+export async function listFolder(root: string, options: ListFolderOptions = {}): Promise<FolderListing> {
   const top = await realpath(root).catch((cause: unknown) => {
     throw new InvalidInputError(`folder ${root} does not exist or cannot be read`, { cause })
   })
-  const files: FolderFile[] = []
+  const listing = new FolderListing()
   const problems: FolderProblems = { outside: [], cycles: [], broken: [], special: [], unreadable: [] }
   // `dir` and every `ancestors` entry are real paths: a folder reached again is a cycle. The
-  // entries of a folder are looked at several at a time (a stat each), its subfolders after.
+  // entries of a folder are looked at several at a time (a stat each), then taken in the order
+  // of their paths: a subfolder `a` by `a/`, since every path under it starts so. Listed in that
+  // order, depth first, the files come out sorted by their whole paths with no sort of them all.
   async function walk(dir: string, prefix: string, ancestors: string[]): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => null)
     if (entries === null) {
       problems.unreadable.push(prefix || '.')
       return
     }
-    const folders: Array<{ absolutePath: string; path: string }> = []
+    const folder = listing.addFolder(dir, prefix)
+    const found: Array<{ key: string; name: string; absolutePath: string; size: number; link: boolean; folder: boolean }> = []
     await runPool(entries, STAT_CONCURRENCY, async (entry) => {
       const name = entry.name
       const path = prefix ? `${prefix}/${name}` : name
@@ -68,7 +145,8 @@ export async function listFolderFiles(root: string, options: ListFolderOptions =
       let absolutePath = join(dir, name)
       // Synchronous: a metadata call, cheaper than a thread-pool hop for each of many files.
       let info = lstatOrNull(absolutePath)
-      if (info?.isSymbolicLink()) {
+      const link = info?.isSymbolicLink() === true
+      if (link) {
         const target = await realpath(absolutePath).catch(() => null)
         if (target === null) {
           problems.broken.push(await describeLink(path, absolutePath))
@@ -83,16 +161,21 @@ export async function listFolderFiles(root: string, options: ListFolderOptions =
       }
       if (info === null) problems.unreadable.push(path)
       else if (info.isDirectory() && ancestors.includes(absolutePath)) problems.cycles.push(path)
-      else if (info.isDirectory()) folders.push({ absolutePath, path })
-      else if (info.isFile()) files.push({ path, absolutePath, size: info.size })
+      else if (info.isDirectory()) found.push({ key: `${name}/`, name, absolutePath, size: 0, link, folder: true })
+      else if (info.isFile()) found.push({ key: name, name, absolutePath, size: info.size, link, folder: false })
       else problems.special.push(`${path} (${specialKind(info)})`)
     })
-    for (const folder of folders) await walk(folder.absolutePath, folder.path, [...ancestors, folder.absolutePath])
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    for (const entry of found) {
+      const path = prefix ? `${prefix}/${entry.name}` : entry.name
+      if (entry.folder) await walk(entry.absolutePath, path, [...ancestors, entry.absolutePath])
+      else listing.addFile(folder, entry.name, entry.size, entry.link ? entry.absolutePath : undefined)
+    }
   }
   await walk(top, '', [top])
   const report = describeProblems(problems)
   if (report) throw new InvalidInputError(`cannot store folder ${root}: ${report}`)
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return listing
 }
 
 function lstatOrNull(path: string): Stats | null {
@@ -139,10 +222,11 @@ function describeProblems(problems: FolderProblems): string {
  * without storing anything: for comparing with a declared checksum before a put.
  */
 export async function folderDigest(root: string, options: ListFolderOptions & { signal?: AbortSignal } = {}): Promise<ContentDigest> {
-  const files = await listFolderFiles(root, options)
-  const digests = await runPool(files, HASH_CONCURRENCY, async (file) => (await hashFile(file.absolutePath, { signal: options.signal })).digest)
+  const files = await listFolder(root, options)
+  const indexes = Array.from({ length: files.count }, (_, i) => i)
+  const digests = await runPool(indexes, HASH_CONCURRENCY, async (i) => (await hashFile(files.absolutePath(i), { signal: options.signal })).digest)
   const builder = new ManifestBuilder()
-  for (const [index, file] of files.entries()) builder.add(file.path, file.size, digests[index] as ContentDigest)
+  for (const i of indexes) builder.add(files.path(i), files.size(i), digests[i] as ContentDigest)
   return sha256(builder.bytes())
 }
 

@@ -1,14 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+import * as cryptoModule from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import type { TransferProgress } from '../atomic-file.js'
 import type { Storage } from '../contracts/storage.js'
-import { blobLocation, type ContentDigest, sha256 } from '../digest.js'
+import { blobLocation, type ContentDigest, digestHex } from '../digest.js'
 import { InvalidInputError } from '../errors/index.js'
 import { runPool } from '../transfer/run-pool.js'
 import type { ContentLease } from './content-lease.js'
 import { STAGING_PREFIX } from './content-store.js'
-import type { FolderFile } from './folder-manifest.js'
-import { ManifestBuilder } from './manifest-builder.js'
+import type { FolderListing } from './folder-manifest.js'
+import { manifestChunks } from './manifest-builder.js'
 
 /** Reading without waiting: opening a FIFO swapped in for a file would otherwise block the event loop. */
 const READ_NO_WAIT = constants.O_RDONLY | constants.O_NONBLOCK
@@ -61,25 +62,29 @@ export function syncsInOnePass(storage: Storage): storage is SyncedStorage {
  */
 export async function storeFolderSynced(
   storage: SyncedStorage,
-  files: FolderFile[],
+  files: FolderListing,
   options: { signal?: AbortSignal; lease?: ContentLease; onProgress?: (progress: TransferProgress) => void },
-): Promise<ManifestBuilder> {
+): Promise<StoredFolder> {
   const { signal, lease } = options
   const put = randomUUID()
-  const digests: ContentDigest[] = new Array(files.length)
-  const sizes = new Float64Array(files.length)
+  // What this put holds for each file until its manifest is written: 32 bytes of digest and 8 of
+  // size, in arrays made once (see DigestTable), not strings and objects per file.
+  const digests = new DigestTable(files.count)
+  const sizes = new Float64Array(files.count)
   // Written and not yet at their content address, removed again if the put fails: temporary
   // names beside their blob, by the index of their file (the name follows from the digest and
   // this put's suffix: no string kept per file), and staging names.
   const suffix = `${process.pid}-${randomBytes(6).toString('hex')}`
-  const temporaryOf = (i: number) => `${blobLocation(digests[i] as ContentDigest)}.tmp-${suffix}`
-  const written = new Set<ContentDigest>()
-  const pending: number[] = []
+  const temporaryOf = (i: number) => `${blobLocation(digests.get(i))}.tmp-${suffix}`
+  // The indexes of the files whose temporary names this put wrote; those from `moved` on are not moved yet.
+  const pending = new Uint32Array(files.count)
+  let pendingCount = 0
+  let moved = 0
   const stagedFor = new Map<string, string>()
   const pendingStaged: string[] = []
   // Large files uploaded to staging, until each is moved or dropped.
   const staged = new Set<string>()
-  const total = files.reduce((n, f) => n + f.size, 0)
+  const total = files.totalSize
   let done = 0
   const progress = (bytes: number) => {
     done += bytes
@@ -87,35 +92,45 @@ export async function storeFolderSynced(
   }
   try {
     const large: number[] = []
+    // One buffer holds a batch's bytes, read into it one file after another and reused by the
+    // next batch (each batch is written before the next is read), and a batch is file numbers
+    // and offsets into it: a buffer per file left tens of MB of garbage backing stores between
+    // collections, and a view and an object per file lived long enough to be promoted (the
+    // put's peak RSS, issue 14). Untouched pages of the buffer cost no memory, so a small
+    // folder pays nothing for its size.
+    const arena = Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE_BYTES + 1)
+    const starts = new Uint32Array(BATCH_FILES)
     let index = 0
-    while (index < files.length) {
-      const batch: Array<{ index: number; bytes: Buffer }> = []
+    while (index < files.count) {
+      const batch: number[] = []
       let bytes = 0
-      for (; index < files.length && batch.length < BATCH_FILES && bytes < BATCH_BYTES; index++) {
+      for (; index < files.count && batch.length < BATCH_FILES && bytes < BATCH_BYTES; index++) {
         signal?.throwIfAborted()
-        const read = readIfSmall((files[index] as FolderFile).absolutePath)
+        const read = readIfSmall(files.absolutePath(index), arena, bytes)
         if (read === undefined) {
           large.push(index)
           continue
         }
-        batch.push({ index, bytes: read })
-        digests[index] = sha256(read)
+        starts[batch.length] = bytes
+        batch.push(index)
+        digests.setHex(index, sha256Hex(read))
         sizes[index] = read.length
         bytes += read.length
       }
-      if (batch.length > 0) await lease?.hold([...new Set(batch.map((b) => blobLocation(digests[b.index] as ContentDigest)))], signal)
-      await runPool(batch, LOCAL_FOLDER_CONCURRENCY, async ({ index: i, bytes: content }) => {
-        const location = blobLocation(digests[i] as ContentDigest)
+      if (batch.length > 0) await lease?.hold([...new Set(batch.map((i) => blobLocation(digests.get(i))))], signal)
+      await runPool(batch, LOCAL_FOLDER_CONCURRENCY, async (i, position) => {
+        const size = sizes[i] as number
+        const digest = digests.get(i)
+        const location = blobLocation(digest)
         // Once per digest: a folder's identical files share one blob (and one temporary name).
-        const digest = digests[i] as ContentDigest
         // Claimed before the stat: the pool's other workers may meet the same digest meanwhile.
-        const first = !written.has(digest)
-        written.add(digest)
-        if (first && (await storage.stat(location))?.size !== content.length) {
-          pending.push(i)
-          await storage.upload(temporaryOf(i), oneChunk(content), { signal, digest: digests[i], size: content.length, deferSync: true, unpublished: true })
+        const first = digests.claim(i) === i
+        if (first && (await storage.stat(location))?.size !== size) {
+          pending[pendingCount++] = i
+          const start = starts[position] as number
+          await storage.upload(temporaryOf(i), oneChunk(arena.subarray(start, start + size)), { signal, digest, size, deferSync: true, unpublished: true })
         }
-        progress(content.length)
+        progress(size)
       })
     }
     if (large.length > 0) {
@@ -124,14 +139,14 @@ export async function storeFolderSynced(
       const staging = (i: number) => `${STAGING_PREFIX}${put}.${i}`
       await runPool(large, LOCAL_FOLDER_CONCURRENCY, async (i) => {
         staged.add(staging(i))
-        const uploaded = await storage.upload(staging(i), (files[i] as FolderFile).absolutePath, { signal, deferSync: true, unpublished: true })
-        digests[i] = uploaded.digest
+        const uploaded = await storage.upload(staging(i), files.absolutePath(i), { signal, deferSync: true, unpublished: true })
+        digests.setHex(i, digestHex(uploaded.digest))
         sizes[i] = uploaded.size
         progress(uploaded.size)
       })
-      await lease?.hold([...new Set(large.map((i) => blobLocation(digests[i] as ContentDigest)))], signal)
+      await lease?.hold([...new Set(large.map((i) => blobLocation(digests.get(i))))], signal)
       await runPool(large, LOCAL_FOLDER_CONCURRENCY, async (i) => {
-        const location = blobLocation(digests[i] as ContentDigest)
+        const location = blobLocation(digests.get(i))
         if ((await storage.stat(location))?.size === sizes[i]) await storage.delete(staging(i))
         else {
           pendingStaged.push(staging(i))
@@ -143,35 +158,100 @@ export async function storeFolderSynced(
     await storage.sync()
     await runPool(pendingStaged, LOCAL_FOLDER_CONCURRENCY, (from) => storage.move(from, stagedFor.get(from) as string, { deferSync: true }))
     pendingStaged.length = 0
-    // Moved in order and dropped from `pending` as they go: a failure leaves only the rest to remove.
-    while (pending.length > 0) {
-      const moves = pending.splice(0, BATCH_FILES)
-      try {
-        await runPool(moves, LOCAL_FOLDER_CONCURRENCY, (i) => storage.move(temporaryOf(i), blobLocation(digests[i] as ContentDigest), { deferSync: true }))
-      } catch (error) {
-        pending.push(...moves)
-        throw error
-      }
+    // Moved in order, a batch at a time: a failure leaves that batch and the rest to remove.
+    while (moved < pendingCount) {
+      const moves = Array.from(pending.subarray(moved, Math.min(moved + BATCH_FILES, pendingCount)))
+      await runPool(moves, LOCAL_FOLDER_CONCURRENCY, (i) => storage.move(temporaryOf(i), blobLocation(digests.get(i)), { deferSync: true }))
+      moved += moves.length
     }
     await storage.sync()
   } catch (error) {
-    const leftovers = [...pending.map(temporaryOf), ...pendingStaged, ...staged]
+    const leftovers = [...Array.from(pending.subarray(moved, pendingCount), temporaryOf), ...pendingStaged, ...staged]
     await runPool(leftovers, LOCAL_FOLDER_CONCURRENCY, (from) => storage.delete(from)).catch(() => {
       // Left for gc: temporary and staging objects are removed once old.
     })
     throw error
   }
-  const manifest = new ManifestBuilder()
-  for (const [i, file] of files.entries()) manifest.add(file.path, sizes[i] as number, digests[i] as ContentDigest)
-  return manifest
+  // What was read, not what was listed: a file that grew or shrank meanwhile is recorded as
+  // stored, so the version's size always equals the sum of its manifest.
+  let size = 0
+  for (const s of sizes) size += s
+  const chunks = () =>
+    manifestChunks(
+      files.count,
+      (i) => files.path(i),
+      (i) => sizes[i] as number,
+      (i) => digests.get(i),
+    )
+  return { count: files.count, size, chunks }
+}
+
+/** A folder's files, stored: how many, their bytes, and its manifest's bytes, encoded anew at each call of `chunks`. */
+export interface StoredFolder {
+  count: number
+  size: number
+  chunks: () => Iterable<Uint8Array>
+}
+
+/**
+ * A small file's sha256 in hex: the one-shot crypto.hash (Node 20.12 and later) makes no Hash
+ * object, whose native state waits for a collection to be freed; createHash before it.
+ */
+const sha256Hex: (bytes: Uint8Array) => string =
+  typeof cryptoModule.hash === 'function' ? (bytes) => cryptoModule.hash('sha256', bytes, 'hex') : (bytes) => createHash('sha256').update(bytes).digest('hex')
+
+/**
+ * The digest of each file of a folder by its index, as 32 bytes each rather than a 71-character
+ * string each (issue 14: the strings were the largest thing a put of 10⁵ files held), and which
+ * index first had each digest: an open-addressing table of file numbers, keyed by the digest's
+ * first 4 bytes and compared whole, in one typed array made once (a Map of 10⁵ entries grows by
+ * copies in the heap).
+ */
+export class DigestTable {
+  private readonly bytes: Buffer
+  /** Slots of `1 + the first index` with a digest, 0 for none; a power of two, at least twice the files. */
+  private readonly firsts: Uint32Array
+
+  constructor(count: number) {
+    this.bytes = Buffer.alloc(count * 32)
+    let slots = 16
+    while (slots < count * 2) slots *= 2
+    this.firsts = new Uint32Array(slots)
+  }
+
+  setHex(i: number, hex: string): void {
+    this.bytes.write(hex, i * 32, 32, 'hex')
+  }
+
+  get(i: number): ContentDigest {
+    return `sha256:${this.bytes.toString('hex', i * 32, i * 32 + 32)}`
+  }
+
+  /** The first index claimed with file `i`'s digest: `i` when it is the first. */
+  claim(i: number): number {
+    const mask = this.firsts.length - 1
+    for (let slot = this.bytes.readUInt32BE(i * 32) & mask; ; slot = (slot + 1) & mask) {
+      const held = this.firsts[slot] as number
+      if (held === 0) {
+        this.firsts[slot] = i + 1
+        return i
+      }
+      const first = held - 1
+      if (this.bytes.compare(this.bytes, first * 32, first * 32 + 32, i * 32, i * 32 + 32) === 0) return first
+    }
+  }
 }
 
 async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes
 }
 
-/** A regular file's bytes when it holds at most SMALL_FILE_BYTES, read with synchronous calls (see hashFile); else undefined. */
-function readIfSmall(path: string): Buffer | undefined {
+/**
+ * A regular file's bytes when it holds at most SMALL_FILE_BYTES, read with synchronous calls
+ * (see hashFile) into `arena` from `offset` (which leaves room for SMALL_FILE_BYTES + 1 bytes);
+ * else undefined.
+ */
+function readIfSmall(path: string, arena: Buffer, offset: number): Buffer | undefined {
   let fd: number
   try {
     fd = openSync(path, READ_NO_WAIT)
@@ -182,7 +262,7 @@ function readIfSmall(path: string): Buffer | undefined {
     const info = fstatSync(fd)
     if (!info.isFile()) throw new InvalidInputError(`folder file ${path} is no longer a regular file`)
     if (info.size > SMALL_FILE_BYTES) return undefined
-    const buffer = Buffer.allocUnsafe(info.size + 1)
+    const buffer = arena.subarray(offset, offset + info.size + 1)
     let filled = 0
     for (;;) {
       const read = readSync(fd, buffer, filled, buffer.length - filled, null)

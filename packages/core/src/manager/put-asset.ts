@@ -19,7 +19,7 @@ import { type StoredContent, storeFile, storeFolder } from './content-store.js'
 import { cacheStoredFile } from './linked-content.js'
 import { type DescribeReferenceOptions, describeReference, pinDigestOf, REFERENCE_METADATA, referenceOf } from './external-reference.js'
 import { isPinDigest } from '../digest.js'
-import { type FolderFile, listFolderFiles } from './folder-manifest.js'
+import { FolderListing, listFolder } from './folder-manifest.js'
 import { checkStoredClaim, checkStoredContent, type StoredContentClaim } from './stored-content.js'
 import type { ManagerParts } from './manager-parts.js'
 
@@ -292,7 +292,7 @@ export async function putAsset(
   progress({ phase: 'validate' })
   const prep = await prepare(parts, actor, key, source, metadata, options)
   // Listed before validators read the folder: a link out of it is refused before anyone follows it.
-  const folderFiles = typeof source === 'string' && prep.type === 'folder' ? await listFolderFiles(source, { followLinks: options.followLinks }) : undefined
+  const folderFiles = typeof source === 'string' && prep.type === 'folder' ? await listFolder(source, { followLinks: options.followLinks }) : undefined
   // A reference is only hashed, never copied here, and stored content is not local: validators,
   // which read a local copy, run on neither.
   const validators = typeof source === 'string' ? (parts.validators ?? []) : []
@@ -328,7 +328,7 @@ async function storeAndRegister(
   key: string,
   source: PutSource,
   options: PutOptions,
-  prep: PreparedPut & { folderFiles?: FolderFile[] },
+  prep: PreparedPut & { folderFiles?: FolderListing },
   lease: ContentLease,
 ): Promise<PutResult> {
   const progress = options.onProgress ?? (() => {})
@@ -348,7 +348,7 @@ async function storeAndRegister(
     written = await storeFile(parts.storage, source, transfer)
     content = { ...written, fileCount: 1 }
   } else {
-    content = await storeFolder(parts.storage, prep.folderFiles ?? [], transfer)
+    content = await storeFolder(parts.storage, prep.folderFiles ?? new FolderListing(), transfer)
   }
   options.signal?.throwIfAborted()
   // A reference registered without reading it has no content digest yet that a caller could check.
