@@ -23,7 +23,12 @@ export const idOf = (ref: VersionRef) => `${ref.key}@${ref.version}`
  * came from (the edge's `to`) on the left, the version made from it on the right, so that
  * arrows follow the data. Positions are xyflow's top-left corners.
  */
-export function layoutLineage(root: VersionRef, edges: LineageEdge[]): { nodes: LineageFlowNode[]; edges: Edge[] } {
+export interface LineageLayout {
+  nodes: LineageFlowNode[]
+  edges: Edge[]
+}
+
+export function layoutLineage(root: VersionRef, edges: LineageEdge[]): LineageLayout {
   const refs = new Map<string, VersionRef>([[idOf(root), root]])
   for (const e of edges) {
     refs.set(idOf(e.from), e.from)

@@ -8,6 +8,7 @@ import { Empty, ErrorNote, Loading } from '../components/status'
 import { assetPath } from '../format'
 import { colourOf, KIND_COLOURS, KindsContext } from '../lineage/kinds'
 import { idOf, type LineageFlowNode, layoutLineage } from '../lineage/lineage-layout'
+import { lineageRequest, loadLineage, requestId, takeEarly } from '../lineage/lineage-request'
 import { VersionNode } from '../lineage/version-node'
 import { useDocumentTitle } from '../use-document-title'
 import { useResource } from '../use-resource'
@@ -54,12 +55,11 @@ function useKinds(lineage: LineageResult): ReadonlyMap<string, string> {
 export default function LineagePage() {
   const key = useParams()['*'] ?? ''
   const [params, setParams] = useSearchParams()
-  const version = params.get('v') ?? undefined
-  const depth = Math.min(100, Math.max(1, Math.trunc(Number(params.get('depth'))) || 2))
-  const direction = (['up', 'down', 'both'].includes(params.get('direction') ?? '') ? params.get('direction') : 'both') as Direction
+  const request = lineageRequest(key, params)
+  const { version, depth, direction } = request
   useDocumentTitle(`Lineage of ${key}${version ? `@${version}` : ''}`)
 
-  const graph = useResource(`lineage:${key}@${version}:${direction}:${depth}`, () => assets.lineage(key, { ...(version ? { version } : {}), direction, depth }))
+  const graph = useResource(requestId(request), () => takeEarly(request) ?? loadLineage(request))
 
   const change = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault()
