@@ -105,7 +105,8 @@ export function gcRaceTests(ctx: ManagerSuiteContext): void {
 
   it(`${prefix}gc cannot remove content a running put has found and will reuse`, () =>
     withSession(ctx, async (s) => {
-      const shared = randomBytes(3000)
+      // Larger than what the storage writes without asking (writeWithoutAskingBelow): the put asks about this one.
+      const shared = randomBytes(Math.max(3000, (s.manager.storage.capabilities.writeWithoutAskingBelow ?? 0) + 1))
       const orphan = await orphanOf(s, shared)
       const folder = await s.folder({ 'shared.bin': shared, 'own.bin': randomBytes(500) })
       // The put has seen the orphan present (so it will not store it again) and stops there.
