@@ -1,6 +1,7 @@
 import { Graph, layout } from '@dagrejs/dagre'
-import type { Edge, Node } from '@xyflow/react'
+import type { Node } from '@xyflow/react'
 import type { LineageEdge, VersionRef } from '../api/types'
+import type { RelationFlowEdge } from './relation-edge'
 
 /** Versions above which the layout takes dagre's quicker options (see layoutLineage). */
 const LARGE = 150
@@ -25,7 +26,7 @@ export const idOf = (ref: VersionRef) => `${ref.key}@${ref.version}`
  */
 export interface LineageLayout {
   nodes: LineageFlowNode[]
-  edges: Edge[]
+  edges: RelationFlowEdge[]
 }
 
 export function layoutLineage(root: VersionRef, edges: LineageEdge[]): LineageLayout {
@@ -43,7 +44,7 @@ export function layoutLineage(root: VersionRef, edges: LineageEdge[]): LineageLa
   graph.setGraph({ rankdir: 'LR', nodesep: 20, ranksep: 40, edgesep: 8, marginx: 10, marginy: 10, ...(large ? { ranker: 'longest-path' } : {}) })
   graph.setDefaultEdgeLabel(() => ({}))
   for (const id of refs.keys()) graph.setNode(id, { width: NODE_WIDTH, height: NODE_HEIGHT })
-  const flowEdges: Edge[] = []
+  const flowEdges: RelationFlowEdge[] = []
   const seen = new Set<string>()
   for (const e of edges) {
     const source = idOf(e.to)
@@ -54,7 +55,7 @@ export function layoutLineage(root: VersionRef, edges: LineageEdge[]): LineageLa
     seen.add(id)
     // The label's size, so that dagre leaves room for it (and keeps long edges off other nodes).
     graph.setEdge(source, target, { width: 70, height: 14, labelpos: 'c' }, id)
-    flowEdges.push({ id, source, target, label: e.relation, type: 'default', markerEnd: { type: 'arrowclosed', width: 14, height: 14 } })
+    flowEdges.push({ id, source, target, label: e.relation, type: 'relation', markerEnd: { type: 'arrowclosed', width: 14, height: 14 } })
   }
   layout(graph, large ? { disableOptimalOrderHeuristic: true } : {})
   const nodes: LineageFlowNode[] = [...refs.entries()].map(([id, ref]) => {

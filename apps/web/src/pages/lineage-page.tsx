@@ -1,4 +1,4 @@
-import { Background, Controls, MiniMap, type NodeTypes, ReactFlow, useStore } from '@xyflow/react'
+import { Background, Controls, type EdgeTypes, MiniMap, type NodeTypes, ReactFlow, useStore } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
 import { type FormEvent, useEffect, useMemo, useState } from 'react'
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router'
@@ -9,11 +9,13 @@ import { assetPath } from '../format'
 import { colourOf, KIND_COLOURS, KindsContext } from '../lineage/kinds'
 import { idOf, type LineageFlowNode, layoutLineage } from '../lineage/lineage-layout'
 import { lineageRequest, loadLineage, requestId, takeEarly } from '../lineage/lineage-request'
+import { RelationEdge, type RelationFlowEdge } from '../lineage/relation-edge'
 import { VersionNode } from '../lineage/version-node'
 import { useDocumentTitle } from '../use-document-title'
 import { useResource } from '../use-resource'
 
 const nodeTypes: NodeTypes = { version: VersionNode }
+const edgeTypes: EdgeTypes = { relation: RelationEdge }
 const DEPTHS = [1, 2, 3, 4, 5, 10, 20]
 const DIRECTIONS: { value: Direction; label: string }[] = [
   { value: 'both', label: 'Both ways' },
@@ -140,10 +142,11 @@ function LineageGraph({ lineage, direction }: { lineage: LineageResult; directio
       ) : null}
       <KindsContext value={kinds}>
         <div className="lineage-graph" data-testid="lineage-graph">
-          <ReactFlow<LineageFlowNode>
+          <ReactFlow<LineageFlowNode, RelationFlowEdge>
             nodes={layout.nodes}
             edges={layout.edges}
             nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
             fitView
             // Nodes off screen are never measured (only visible ones render): fit by their declared size.
             fitViewOptions={large ? { nodes: [{ id: idOf(lineage.root) }], minZoom: FIRST_ZOOM, maxZoom: FIRST_ZOOM, includeHiddenNodes: true } : { padding: 0.15, minZoom: LEGIBLE_ZOOM, includeHiddenNodes: true }}
