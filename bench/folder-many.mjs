@@ -46,8 +46,13 @@ function makeFolder(folder) {
   return bytes
 }
 
-/** Runs a command under /usr/bin/time -v: wall seconds and peak RSS in MB. */
+/**
+ * Runs a command under /usr/bin/time -v: wall seconds and peak RSS in MB. A `sync` first, not
+ * timed: otherwise each command pays for the writeback of the one before it (or of the last
+ * round's removals), and `cp -r`, first in a round, took 3 to 17 s on the same disk.
+ */
 function timed(command, commandArgs, options = {}) {
+  execFileSync('sync')
   const t = performance.now()
   const r = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { env, cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, ...options })
   const seconds = (performance.now() - t) / 1000
@@ -75,7 +80,9 @@ try {
     env.ASSETS_HOME = join(root, `home-${round}`)
     warmSource()
     const cp = sh(`cp -r ${source} ${join(root, 'cp-copy')}`)
-    execFileSync('sync')
+    // What making that copy durable costs, as our put and cache fill do before they commit:
+    // `cp -r` alone leaves the writeback (and its journal) to whatever runs next.
+    const cpSync = sh(`sync -f ${join(root, 'cp-copy')}`)
     const sha = sh(`find ${source} -type f -print0 | xargs -0 sha256sum > /dev/null`)
     rmSync(join(root, 'cp-copy'), { recursive: true, force: true })
     warmSource()
@@ -90,7 +97,7 @@ try {
     // leaves the cache empty (it copies straight from storage), so the cache is filled first.
     execFileSync(process.execPath, [bin, 'get', 'bench/folder', '--quiet'], { env, cwd: root })
     const outWarm = timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-warm-${round}`), '--quiet'])
-    runs.push({ cp, sha, put, get, warm, verify, out, outWarm })
+    runs.push({ cp, cpSync, sha, put, get, warm, verify, out, outWarm })
     for (const dir of [env.ASSETS_HOME, join(root, `out-${round}`), join(root, `out-warm-${round}`)]) rmSync(dir, { recursive: true, force: true })
     console.log(`round ${round + 1}: ${Object.entries(runs.at(-1)).map(([k, v]) => `${k} ${v.seconds.toFixed(2)}`).join(', ')}`)
   }
@@ -98,8 +105,10 @@ try {
     const xs = runs.map((r) => r[name]).sort((x, y) => x.seconds - y.seconds)
     return { seconds: xs[Math.floor(xs.length / 2)].seconds, rss: Math.max(...xs.map((x) => x.rss)) }
   }
-  const [cp, sha, put, get, warm, verify, out, outWarm] = ['cp', 'sha', 'put', 'get', 'warm', 'verify', 'out', 'outWarm'].map(median)
+  const [cp, cpSync, sha, put, get, warm, verify, out, outWarm] = ['cp', 'cpSync', 'sha', 'put', 'get', 'warm', 'verify', 'out', 'outWarm'].map(median)
   const baselinePut = cp.seconds + sha.seconds
+  // The durable copy: `cp -r`, then `sync -f` of it (medians of each).
+  const durable = cp.seconds + cpSync.seconds
   const row = (name, r, base, baseName, goal) => {
     const ratio = r.seconds / base
     const verdict = goal === undefined ? '' : ratio <= goal ? `  goal <= ${goal}: met` : `  goal <= ${goal}: MISSED`
@@ -107,9 +116,13 @@ try {
       `${name.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.rss.toFixed(0).padStart(4)} MB RSS   vs ${baseName} ${base.toFixed(2)} s -> ×${ratio.toFixed(2)}${verdict}`,
     )
   }
-  console.log(`medians of ${rounds} round(s); baselines: cp -r ${cp.seconds.toFixed(2)} s, sha256sum of every file ${sha.seconds.toFixed(2)} s`)
+  console.log(
+    `medians of ${rounds} round(s); baselines: cp -r ${cp.seconds.toFixed(2)} s, then sync -f of the copy ${cpSync.seconds.toFixed(2)} s, sha256sum of every file ${sha.seconds.toFixed(2)} s`,
+  )
   row('put', put, baselinePut, 'cp -r + sha256sum', 2)
+  row('put', put, durable + sha.seconds, 'cp -r + sync -f + sha256sum')
   row('get (cold, cache fill)', get, cp.seconds, 'cp -r', 2)
+  row('get (cold, cache fill)', get, durable, 'cp -r + sync -f')
   row('get (warm)', warm, cp.seconds, 'cp -r')
   row('get --out (cold cache)', out, cp.seconds, 'cp -r', 2)
   row('get --out (warm cache)', outWarm, cp.seconds, 'cp -r', 2)

@@ -212,6 +212,12 @@ export class LocalStorage implements Storage {
     return locationPath(this.root, location)
   }
 
+  /** Its root made, and the mode of the files it makes (see Storage.prepareLocalWrites). */
+  async prepareLocalWrites(): Promise<{ fileMode?: number }> {
+    await this.createRoot()
+    return this.shared ? {} : { fileMode: PRIVATE_FILE_MODE }
+  }
+
   async delete(location: string): Promise<void> {
     const path = locationPath(this.root, location)
     try {

@@ -201,6 +201,16 @@ export interface Storage {
    */
   localPath?(location: string): string
   /**
+   * Optional, with `localPath`, `move` and `sync`, for a backend that lets a folder put write
+   * its temporary objects (a blob's `<location>.tmp-<suffix>`, never read as an object) straight
+   * to their files, several threads at once. Makes the store's root as its own writes would
+   * (with its mode), and answers the mode its own writes give new files (undefined: as the
+   * umask says); the put makes missing folders under the root as `upload` does. The put then
+   * moves them into place with `move` and makes them durable with `sync`, as it would objects
+   * uploaded with `deferSync`.
+   */
+  prepareLocalWrites?(): Promise<{ fileMode?: number }>
+  /**
    * Optional, required when `capabilities.presign`: a URL through which a client reads or writes
    * the object at `location` directly, until it expires. Only the store's own relative
    * locations (never a reference URI or another bucket). InvalidInputError for a request

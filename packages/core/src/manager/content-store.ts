@@ -228,9 +228,11 @@ export async function fetchFolder(
   const total = manifest.files.reduce((n, f) => n + f.size, 0)
   let done = 0
   // The caller's own copy goes to a new path (see getContent): made here, it holds nothing to
-  // resume (a cache's staging folder may hold an earlier attempt's files).
+  // resume. A cache's staging folder may hold an earlier attempt's files, unless this fetch
+  // made it (mkdir answers the first folder it made, undefined when it was there already).
+  let fresh = true
   if (options.ownCopy) await mkdir(destination)
-  else await mkdir(destination, { recursive: true })
+  else fresh = (await mkdir(destination, { recursive: true })) !== undefined
   const folders = new Set<string>()
   for (const file of manifest.files) {
     const slash = file.path.lastIndexOf('/')
@@ -238,13 +240,25 @@ export async function fetchFolder(
   }
   for (const folder of folders) mkdirSync(join(destination, folder), { recursive: true })
   const concurrency = syncsInOnePass(storage) ? LOCAL_FOLDER_CONCURRENCY : (storage.capabilities.folderConcurrency ?? FOLDER_CONCURRENCY)
-  const each = { signal: options.signal, link: options.link, ownCopy: options.ownCopy, folderReady: true, deferSync: true, fresh: options.ownCopy }
+  const each = { signal: options.signal, link: options.link, ownCopy: options.ownCopy, folderReady: true, deferSync: true, fresh }
   let files = manifest.files
-  // The caller's own copy from a local storage: its small files on threads (see threaded-copy-out.ts).
-  const localPath = options.ownCopy ? storage.localPath?.bind(storage) : undefined
+  // Small files from a local storage into a new folder: on threads (see threaded-copy-out.ts).
+  // Not into a folder that may hold an earlier attempt's files to resume, nor where the cache
+  // gets links instead of copies (one copy on disk, issue 14): the first small file tells.
+  const localPath = fresh ? storage.localPath?.bind(storage) : undefined
   const small = localPath ? files.filter((f) => f.size <= THREADED_COPY_MAX_BYTES) : []
-  if (localPath && small.length >= THREADED_COPY_MIN_FILES) {
-    await copyOnThreads(small, destination, localPath, {
+  const first = small[0]
+  const links =
+    !options.ownCopy && each.link !== undefined && first !== undefined && small.length >= THREADED_COPY_MIN_FILES
+      ? await linkVerified(storage, blobLocation(first.digest), first, join(destination, first.path), each.link, each)
+      : false
+  if (links && first) {
+    done += first.size
+    files = files.filter((f) => f !== first)
+  }
+  if (localPath && !links && small.length >= THREADED_COPY_MIN_FILES) {
+    if (!options.ownCopy) each.link = undefined
+    await copyOnThreads(small, destination, (file) => localPath(blobLocation(file.digest)), {
       signal: options.signal,
       onBytes: (bytes) => {
         done += bytes

@@ -1,7 +1,9 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs'
 import { copyFile, open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { IntegrityError } from '../errors/index.js'
 import { runPool } from '../transfer/run-pool.js'
+import { copyOnThreads, THREADED_COPY_MIN_FILES } from './threaded-copy-out.js'
 
 /** Files copied at once: a folder of many small files is bound by per-file latency, not bytes. */
 const COPY_CONCURRENCY = 16
@@ -10,7 +12,10 @@ const COPY_CONCURRENCY = 16
  * Copies a cache entry (a file or a folder) to `target` as the caller's own copy, writable,
  * since cache entries are read-only to guard them: a small file read and written whole, a
  * larger one a reflink where the filesystem clones (else copy_file_range). A folder's subfolders are made first, then its files
- * copied several at a time.
+ * copied several at a time; a folder of many files, its small ones on worker threads
+ * (threaded-copy-out.ts), which leave the larger ones to copyWritable. Whether a file is small
+ * is known there, once it is open: the count of all the folder's files decides, since a stat of
+ * each here first would cost what the threads save.
  */
 export async function copyOut(source: string, target: string): Promise<void> {
   const info = await stat(source)
@@ -28,16 +33,36 @@ export async function copyOut(source: string, target: string): Promise<void> {
     }
   }
   await walk('', info.mode)
-  await runPool(files, COPY_CONCURRENCY, (path) => copyWritable(join(source, path), join(target, path)))
+  let rest = files
+  if (files.length >= THREADED_COPY_MIN_FILES) {
+    // No digest to check: the entry was checked when the cache sealed it, as copyWritable trusts it.
+    const left = await copyOnThreads(
+      files.map((path) => ({ path })),
+      target,
+      (file) => join(source, file.path),
+      { keepMode: true },
+    )
+    rest = left.map((file) => file.path)
+  }
+  await runPool(rest, COPY_CONCURRENCY, (path) => copyWritable(join(source, path), join(target, path)))
 }
 
 async function copyWritable(source: string, target: string): Promise<void> {
-  // The copy is the caller's: writable, whatever the entry's read-only mode.
-  const fd = openSync(source, 'r')
+  // The copy is the caller's: writable, whatever the entry's read-only mode. Opened as the
+  // threaded copy opens its files: a link is not followed, a FIFO does not block, only a regular
+  // file is copied (an entry holds nothing else; anything else was put there by someone else).
+  let fd: number
+  try {
+    fd = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new IntegrityError(`cache entry file ${source} is a link, not a regular file`)
+    throw error
+  }
   let bytes: Buffer | undefined
   let mode: number
   try {
     const info = fstatSync(fd)
+    if (!info.isFile()) throw new IntegrityError(`cache entry file ${source} is not a regular file`)
     mode = (info.mode & 0o777) | 0o200
     // A small file with synchronous calls, created with its mode: cheaper than the thread-pool
     // hops of copyFile and chmod (see hashFile); a clone would save it nothing.

@@ -10,6 +10,7 @@ import type { ContentLease } from './content-lease.js'
 import { STAGING_PREFIX } from './content-store.js'
 import type { FolderListing } from './folder-manifest.js'
 import { manifestChunks } from './manifest-builder.js'
+import { PutThreads, THREADED_PUT_MIN_FILES } from './threaded-folder-put.js'
 
 /** Reading without waiting: opening a FIFO swapped in for a file would otherwise block the event loop. */
 const READ_NO_WAIT = constants.O_RDONLY | constants.O_NONBLOCK
@@ -75,7 +76,8 @@ export async function storeFolderSynced(
   // names beside their blob, by the index of their file (the name follows from the digest and
   // this put's suffix: no string kept per file), and staging names.
   const suffix = `${process.pid}-${randomBytes(6).toString('hex')}`
-  const temporaryOf = (i: number) => `${blobLocation(digests.get(i))}.tmp-${suffix}`
+  const temporarySuffix = `.tmp-${suffix}`
+  const temporaryOf = (i: number) => `${blobLocation(digests.get(i))}${temporarySuffix}`
   // The indexes of the files whose temporary names this put wrote; those from `moved` on are not moved yet.
   const pending = new Uint32Array(files.count)
   let pendingCount = 0
@@ -90,7 +92,11 @@ export async function storeFolderSynced(
     done += bytes
     options.onProgress?.({ bytes: done, total })
   }
+  // Small files on threads where the storage's objects are files here (threaded-folder-put.ts).
+  const local = files.count >= THREADED_PUT_MIN_FILES && storage.localPath && storage.prepareLocalWrites ? storage : undefined
+  let threads: PutThreads | undefined
   try {
+    threads = local ? new PutThreads() : undefined
     const large: number[] = []
     // One buffer holds a batch's bytes, read into it one file after another and reused by the
     // next batch (each batch is written before the next is read), and a batch is file numbers
@@ -98,10 +104,85 @@ export async function storeFolderSynced(
     // collections, and a view and an object per file lived long enough to be promoted (the
     // put's peak RSS, issue 14). Untouched pages of the buffer cost no memory, so a small
     // folder pays nothing for its size.
-    const arena = Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE_BYTES + 1)
+    const { fileMode } = (await local?.prepareLocalWrites?.()) ?? {}
+    const arena = threads ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE_BYTES + 1)
     const starts = new Uint32Array(BATCH_FILES)
     let index = 0
-    while (index < files.count) {
+    if (threads && local?.localPath) {
+      const localPath = local.localPath.bind(local)
+      const pool = threads
+      const nextBatch = (): number[] => {
+        const batch: number[] = []
+        for (let bytes = 0; index < files.count && batch.length < BATCH_FILES && bytes < BATCH_BYTES; index++) {
+          batch.push(index)
+          bytes += Math.min(files.size(index), SMALL_FILE_BYTES)
+        }
+        return batch
+      }
+      // A contiguous slice of a batch per thread, read and hashed there into one of its two
+      // slots; the bytes stay there until written. The next batch is read while the registry
+      // holds this one's blob locations.
+      const readBatch = (batch: number[], slot: 0 | 1) => {
+        const per = Math.ceil(batch.length / pool.count)
+        const slices = Array.from({ length: pool.count }, (_, t) => batch.slice(t * per, (t + 1) * per)).filter((slice) => slice.length > 0)
+        const budget = Math.ceil(BATCH_BYTES / pool.count) + SMALL_FILE_BYTES
+        const reads = Promise.all(slices.map((slice, t) => pool.read(t, slot, slice.map((i) => files.absolutePath(i)), SMALL_FILE_BYTES, budget)))
+        // Awaited in turn; until then a failure must not count as unhandled.
+        reads.catch(() => {})
+        return { slices, reads, slot }
+      }
+      let reading = readBatch(nextBatch(), 0)
+      while (reading.slices.length > 0) {
+        signal?.throwIfAborted()
+        const { slices, slot } = reading
+        const reads = await reading.reads
+        const locations = new Set<string>()
+        let bytes = 0
+        slices.forEach((slice, t) => {
+          const read = reads[t] as { digests: Uint8Array; sizes: number[] }
+          slice.forEach((i, k) => {
+            const size = read.sizes[k] as number
+            if (size < 0) {
+              large.push(i)
+              return
+            }
+            digests.setBytes(i, read.digests, k * 32)
+            sizes[i] = size
+            bytes += size
+            locations.add(blobLocation(digests.get(i)))
+          })
+        })
+        reading = readBatch(nextBatch(), slot === 0 ? 1 : 0)
+        if (locations.size > 0) await lease?.hold([...locations], signal)
+        // Each digest's first file writes its blob's temporary name, on the thread that holds
+        // its bytes; claimed here, in order, so that identical files share one blob.
+        await settled(
+          slices.map(async (slice, t) => {
+            const read = reads[t] as { sizes: number[] }
+            const owners: number[] = []
+            const indexes: number[] = []
+            const blobs: string[] = []
+            slice.forEach((i, k) => {
+              if ((read.sizes[k] as number) < 0 || digests.claim(i) !== i) return
+              owners.push(i)
+              indexes.push(k)
+              blobs.push(localPath(blobLocation(digests.get(i))))
+            })
+            if (owners.length === 0) return
+            const written = await pool.write(t, slot, indexes, blobs, temporarySuffix, fileMode).catch((error: unknown) => {
+              // Which of them it wrote is unknown: all are removed with the rest (a missing one is no matter).
+              for (const i of owners) pending[pendingCount++] = i
+              throw error
+            })
+            owners.forEach((i, n) => {
+              if (written[n] === 1) pending[pendingCount++] = i
+            })
+          }),
+        )
+        progress(bytes)
+      }
+    }
+    while (!threads && index < files.count) {
       const batch: number[] = []
       let bytes = 0
       for (; index < files.count && batch.length < BATCH_FILES && bytes < BATCH_BYTES; index++) {
@@ -161,7 +242,16 @@ export async function storeFolderSynced(
     // Moved in order, a batch at a time: a failure leaves that batch and the rest to remove.
     while (moved < pendingCount) {
       const moves = Array.from(pending.subarray(moved, Math.min(moved + BATCH_FILES, pendingCount)))
-      await runPool(moves, LOCAL_FOLDER_CONCURRENCY, (i) => storage.move(temporaryOf(i), blobLocation(digests.get(i)), { deferSync: true }))
+      if (threads && local?.localPath) {
+        const localPath = local.localPath.bind(local)
+        const pool = threads
+        const per = Math.ceil(moves.length / pool.count)
+        await settled(
+          Array.from({ length: pool.count }, (_, t) => moves.slice(t * per, (t + 1) * per))
+            .filter((slice) => slice.length > 0)
+            .map((slice, t) => pool.move(t, slice.map((i) => localPath(blobLocation(digests.get(i)))), temporarySuffix)),
+        )
+      } else await runPool(moves, LOCAL_FOLDER_CONCURRENCY, (i) => storage.move(temporaryOf(i), blobLocation(digests.get(i)), { deferSync: true }))
       moved += moves.length
     }
     await storage.sync()
@@ -171,6 +261,8 @@ export async function storeFolderSynced(
       // Left for gc: temporary and staging objects are removed once old.
     })
     throw error
+  } finally {
+    await threads?.close()
   }
   // What was read, not what was listed: a file that grew or shrank meanwhile is recorded as
   // stored, so the version's size always equals the sum of its manifest.
@@ -223,6 +315,11 @@ export class DigestTable {
     this.bytes.write(hex, i * 32, 32, 'hex')
   }
 
+  /** File `i`'s digest from 32 bytes of `from` at `offset`. */
+  setBytes(i: number, from: Uint8Array, offset: number): void {
+    this.bytes.set(from.subarray(offset, offset + 32), i * 32)
+  }
+
   get(i: number): ContentDigest {
     return `sha256:${this.bytes.toString('hex', i * 32, i * 32 + 32)}`
   }
@@ -240,6 +337,15 @@ export class DigestTable {
       if (this.bytes.compare(this.bytes, first * 32, first * 32 + 32, i * 32, i * 32 + 32) === 0) return first
     }
   }
+}
+
+/**
+ * Waits for every thread's part, then throws the first failure: the put's clean-up must not
+ * start while another thread still writes.
+ */
+async function settled(parts: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(parts)).find((result) => result.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
 }
 
 async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {

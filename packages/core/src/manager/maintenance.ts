@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Actor } from '../acl.js'
-import type { AssetRecord } from '../asset-record.js'
+import type { AssetRecord, ManifestEntry } from '../asset-record.js'
 import type { StorageObjectInfo } from '../contracts/storage.js'
 import { blobLocation, type ContentDigest, isPinDigest, type PinDigest } from '../digest.js'
 import { AssetError, UnsupportedOperationError } from '../errors/index.js'
@@ -10,6 +10,7 @@ import { temporaryPathOwner } from '../atomic-file.js'
 import { ContentLease } from './content-lease.js'
 import { runPool } from '../transfer/run-pool.js'
 import { stagingLeaseOf } from './folder-store.js'
+import { THREADED_VERIFY_MAX_BYTES, THREADED_VERIFY_MIN_FILES, verifyOnThreads } from './threaded-verify.js'
 
 /** Files of a folder checked at once. */
 const VERIFY_CONCURRENCY = 16
@@ -103,12 +104,29 @@ async function verifyRecord(parts: ManagerParts, record: AssetRecord, options: V
   } catch (error) {
     return [problem(record.location, `manifest: ${AssetError.isInstance(error) || error instanceof Error ? error.message : String(error)}`)]
   }
+  const found: Array<VerifyProblem | undefined> = new Array(files.length)
+  // Many small files of a local storage: read and hashed on threads (see threaded-verify.ts).
+  // Only a deep check: a shallow one is a stat per file, which threads would not make quicker.
+  const localPath = deep ? parts.storage.localPath?.bind(parts.storage) : undefined
+  const indices = files.map((_, i) => i)
+  const small = localPath ? indices.filter((i) => (files[i] as ManifestEntry).size <= THREADED_VERIFY_MAX_BYTES) : []
+  let rest = indices
+  if (localPath && small.length >= THREADED_VERIFY_MIN_FILES) {
+    const checked = small.map((i) => files[i] as ManifestEntry)
+    for (const { index, message } of await verifyOnThreads(checked, localPath, { signal: options.signal, backend: parts.storage.name })) {
+      const file = checked[index] as ManifestEntry
+      found[small[index] as number] = problem(blobLocation(file.digest), `${file.path}: ${message}`)
+    }
+    rest = indices.filter((i) => (files[i] as ManifestEntry).size > THREADED_VERIFY_MAX_BYTES)
+  }
   // Several files at once: a folder of many small files is bound by per-file latency, not bytes.
-  const found = await runPool(files, VERIFY_CONCURRENCY, async (file) => {
+  await runPool(rest, VERIFY_CONCURRENCY, async (i) => {
+    const file = files[i] as ManifestEntry
     const location = blobLocation(file.digest)
     const message = await checkObject(parts.storage, location, file, deep, options.signal)
-    return message ? problem(location, `${file.path}: ${message}`) : undefined
+    if (message) found[i] = problem(location, `${file.path}: ${message}`)
   })
+  // In manifest order, whichever way each file was checked.
   const problems = found.filter((p): p is VerifyProblem => p !== undefined)
   const total = files.reduce((n, f) => n + f.size, 0)
   if (total !== record.size) problems.push(problem(record.location, `files add up to ${total} bytes, expected ${record.size}`))

@@ -1,18 +1,19 @@
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import type { ManifestEntry } from '../asset-record.js'
-import { blobLocation } from '../digest.js'
-import { IntegrityError } from '../errors/index.js'
+import { blobLocation, type ContentDigest } from '../digest.js'
+import { BackendUnavailableError, IntegrityError } from '../errors/index.js'
 
 /**
- * A folder's small files copied from a local storage's blobs to the caller's own copy on worker
- * threads: each reads a blob (opened without following a link, a regular file only), hashes it,
- * checks it against the manifest and only then writes it to a new file. Why threads: a folder
- * of 10⁵ small files is bound by per-file system calls, and by disk latency where the blobs are
- * not in the page cache (a VM reclaims idle page cache); one thread issues them one at a time,
- * four keep the disk and both cores busy. Measured on the 2-core machine, each half of the
- * benchmark's 10⁵-file folder: 12.3 s on one thread against 7.4 s on four with the blobs on
- * disk, 6.7 against 5.2 s from the page cache (BENCHMARKS.md, folder-many).
+ * A folder's small files copied to the caller's own copy on worker threads: from a local
+ * storage's blobs (content-store.ts, a cold get --out), each hashed and checked against the
+ * manifest before it is written, or from a sealed cache entry (copy-out.ts, a warm one), copied
+ * as it is. Either way each source is opened without following a link, a regular file only, and
+ * written to a new file. Why threads: a folder of 10⁵ small files is bound by per-file system
+ * calls, and by disk latency where the sources are not in the page cache (a VM reclaims idle
+ * page cache); one thread issues them one at a time, four keep the disk and both cores busy.
+ * Measured on the 2-core machine, each half of the benchmark's 10⁵-file folder: 12.3 s on one
+ * thread against 7.4 s on four with the blobs on disk, 6.7 against 5.2 s from the page cache
+ * (BENCHMARKS.md, folder-many).
  */
 
 /** Threads, and files per message: a batch amortises the message, many batches share the work evenly. */
@@ -25,96 +26,138 @@ export const THREADED_COPY_MAX_BYTES = 1 << 20
 
 // Inline CommonJS with no imports of ours, so that it runs the same from dist and from src under
 // the tests (as ordered-hash-worker.ts). A failure stops the thread's batch and names the file.
+// A file given with no digest (size -1) is copied as it is, or left to the caller (LEFT) when
+// larger than workerData.maxBytes: its size is known only once it is open, and a stat of each
+// file on the main thread first would cost the per-file latency the threads are here to share.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads')
+const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const fs = require('node:fs')
+const { maxBytes, keepMode } = workerData
 const READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
-// One buffer for every file (they are at most workerData.maxBytes): no allocation per file.
+const LEFT = -1
+// One buffer for every file (they are at most maxBytes): no allocation per file.
 let buffer = Buffer.allocUnsafe(0)
+/** The bytes written, LEFT, or a problem. */
 function copy(from, to, size, digest) {
+  const checked = digest !== ''
   let fd
   try {
     fd = fs.openSync(from, READ)
   } catch (error) {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return { missing: true }
-    if (error.code === 'ELOOP') return { wrong: 'is a link, not a stored object' }
+    if (checked && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) return { missing: true }
+    if (error.code === 'ELOOP') return { wrong: 'is a link, not a regular file' }
     throw error
   }
   let bytes
+  let mode = 0o666
   try {
-    if (!fs.fstatSync(fd).isFile()) return { wrong: 'is not a regular file' }
-    // One byte more than the manifest says: a blob that grew is caught by its length.
-    if (buffer.length < size + 1) buffer = Buffer.allocUnsafe(size + 1)
+    const info = fs.fstatSync(fd)
+    if (!info.isFile()) return { wrong: 'is not a regular file' }
+    if (!checked) {
+      if (info.size > maxBytes) return LEFT
+      size = info.size
+    }
+    // The copy is the caller's: writable by its owner, whatever the source's read-only mode (as copy-out.ts's copyWritable).
+    if (keepMode) mode = (info.mode & 0o777) | 0o200
+    // With a digest, one byte more than the manifest says: a blob that grew is caught by its
+    // length. Without, the size just taken, as copyWritable reads it: the extra read would be a
+    // system call more per file, for a sealed entry that does not change.
+    const want = checked ? size + 1 : size
+    if (buffer.length < want) buffer = Buffer.allocUnsafe(want)
     let filled = 0
-    for (;;) {
-      const read = fs.readSync(fd, buffer, filled, size + 1 - filled, filled)
+    while (filled < want) {
+      const read = fs.readSync(fd, buffer, filled, want - filled, filled)
       if (read === 0) break
       filled += read
-      if (filled === size + 1) break
     }
     bytes = buffer.subarray(0, filled)
   } finally {
     fs.closeSync(fd)
   }
-  const actual = 'sha256:' + createHash('sha256').update(bytes).digest('hex')
-  if (bytes.length !== size || actual !== digest) return { wrong: 'holds ' + bytes.length + ' bytes with digest ' + actual + ', expected ' + size + ' bytes with ' + digest }
-  const out = fs.openSync(to, 'wx', 0o666)
+  if (checked) {
+    const actual = 'sha256:' + createHash('sha256').update(bytes).digest('hex')
+    if (bytes.length !== size || actual !== digest) return { wrong: 'holds ' + bytes.length + ' bytes with digest ' + actual + ', expected ' + size + ' bytes with ' + digest }
+  } else if (bytes.length !== size) {
+    return { wrong: 'shrank while it was copied (' + size + ' bytes, then ' + bytes.length + ')' }
+  }
+  const out = fs.openSync(to, 'wx', mode)
   try {
     let written = 0
     while (written < bytes.length) written += fs.writeSync(out, bytes, written, bytes.length - written)
   } finally {
     fs.closeSync(out)
   }
-  return null
+  return bytes.length
 }
 parentPort.on('message', (files) => {
   let bytes = 0
+  const left = []
   for (let i = 0; i < files.length; i += 4) {
-    let problem
+    let result
     try {
-      problem = copy(files[i], files[i + 1], files[i + 2], files[i + 3])
+      result = copy(files[i], files[i + 1], files[i + 2], files[i + 3])
     } catch (error) {
-      problem = { failed: String((error && error.message) || error), code: error && error.code }
+      result = { failed: String((error && error.message) || error), code: error && error.code }
     }
-    if (problem) {
-      parentPort.postMessage({ index: i / 4, problem })
+    if (result === LEFT) left.push(i / 4)
+    else if (typeof result === 'number') bytes += result
+    else {
+      parentPort.postMessage({ index: i / 4, problem: result })
       return
     }
-    bytes += files[i + 2]
   }
-  parentPort.postMessage({ bytes })
+  parentPort.postMessage({ bytes, left })
 })
 `
 
-/** A manifest's file: `path` under the destination, whose folders exist. */
-type ThreadedFile = Pick<ManifestEntry, 'path' | 'size' | 'digest'>
+/**
+ * A file to copy: `path` under the destination, whose folders exist. With `size` and `digest`
+ * (a manifest's file) it is checked before it is written; without, copied as it is, if it is at
+ * most THREADED_COPY_MAX_BYTES.
+ */
+export type ThreadedFile = { path: string } & ({ size: number; digest: ContentDigest } | { size?: undefined; digest?: undefined })
+
+export interface ThreadedCopyOptions {
+  signal?: AbortSignal
+  onBytes?: (bytes: number) => void
+  /**
+   * Each copy takes its source's permissions, plus write for its owner (a cache entry's file,
+   * read-only); else it is made 0o666 less the umask (a blob's mode says nothing of the file's).
+   */
+  keepMode?: boolean
+}
 
 /** Small heaps: a thread holds one batch and one file's bytes at a time. */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 }
 
 interface BatchAnswer {
   bytes?: number
+  /** Indexes in the batch of files without a digest found larger than THREADED_COPY_MAX_BYTES. */
+  left?: number[]
   index?: number
   problem?: { missing?: boolean; wrong?: string; failed?: string; code?: string }
 }
 
 /**
- * Copies `files` on worker threads, each read from `localPath(blobLocation(digest))` and
- * verified before it is written; the first failure rejects (IntegrityError for a blob missing,
- * a link, or not matching its digest) once every thread has stopped, so that the caller can
- * remove what was written. Paths are made a batch at a time: 10⁵ of them held at once would
- * cost tens of MB.
+ * Copies `files` on worker threads, each read from `sourceOf(file)`, and answers the files it
+ * left to the caller (without a digest, found larger than THREADED_COPY_MAX_BYTES). The first
+ * failure rejects once every thread has stopped, so that the caller can remove what was
+ * written: an IntegrityError for a source that is a link or not a regular file, for a file
+ * with a digest whose source is missing or does not match it, and for one without whose
+ * source shrank while it was read. Paths are made a batch at a time: 10⁵ of them held at
+ * once would cost tens of MB.
  */
-export async function copyOnThreads(
-  files: readonly ThreadedFile[],
+export async function copyOnThreads<F extends ThreadedFile>(
+  files: readonly F[],
   destination: string,
-  localPath: (location: string) => string,
-  options: { signal?: AbortSignal; onBytes?: (bytes: number) => void } = {},
-): Promise<void> {
+  sourceOf: (file: F) => string,
+  options: ThreadedCopyOptions = {},
+): Promise<F[]> {
   const batches = Math.ceil(files.length / BATCH_FILES)
   let next = 0
   let failure: unknown
+  const left: F[] = []
   const workers: Worker[] = []
   const stop = () => {
     failure ??= options.signal?.reason ?? new Error('aborted')
@@ -123,20 +166,26 @@ export async function copyOnThreads(
   options.signal?.addEventListener('abort', stop, { once: true })
   try {
     options.signal?.throwIfAborted()
+    const workerData = { maxBytes: THREADED_COPY_MAX_BYTES, keepMode: options.keepMode === true }
     await Promise.all(
       Array.from({ length: Math.min(THREADS, batches) }, async () => {
         let worker: Worker | undefined
         try {
           // Inside the try: a thread that cannot start fails the copy once every other thread
           // has stopped, so the caller never removes the folder while one still writes into it.
-          worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS })
+          worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS, workerData })
           workers.push(worker)
           while (failure === undefined && next < batches) {
             const start = BATCH_FILES * next++
             const batch = files.slice(start, start + BATCH_FILES)
-            const answer = await runBatch(worker, batch.flatMap((f) => [localPath(blobLocation(f.digest)), join(destination, f.path), f.size, f.digest]))
-            if (answer.problem) failure ??= problemError(batch[answer.index ?? 0] as ThreadedFile, destination, answer.problem)
-            else options.onBytes?.(answer.bytes ?? 0)
+            const answer = await runBatch(worker, batch.flatMap((f) => [sourceOf(f), join(destination, f.path), f.size ?? -1, f.digest ?? '']))
+            if (answer.problem) {
+              const file = batch[answer.index ?? 0] as F
+              failure ??= problemError(file, sourceOf(file), destination, answer.problem)
+            } else {
+              for (const index of answer.left ?? []) left.push(batch[index] as F)
+              options.onBytes?.(answer.bytes ?? 0)
+            }
           }
         } catch (error) {
           failure ??= error
@@ -149,9 +198,10 @@ export async function copyOnThreads(
     options.signal?.removeEventListener('abort', stop)
   }
   if (failure !== undefined) throw failure
+  return left
 }
 
-/** Posts one batch, flattened (blob file, destination file, size, digest per file), and waits for its answer. */
+/** Posts one batch, flattened (source file, destination file, size or -1, digest or '' per file), and waits for its answer. */
 function runBatch(worker: Worker, batch: Array<string | number>): Promise<BatchAnswer> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
@@ -178,11 +228,13 @@ function runBatch(worker: Worker, batch: Array<string | number>): Promise<BatchA
   })
 }
 
-function problemError(file: ThreadedFile, destination: string, problem: NonNullable<BatchAnswer['problem']>): Error {
-  const location = blobLocation(file.digest)
-  if (problem.missing) return new IntegrityError(`${location} is registered but missing from storage`)
-  if (problem.wrong !== undefined) return new IntegrityError(`${location} ${problem.wrong}`)
-  const error = new Error(`folder copy to ${join(destination, file.path)}: ${problem.failed}`) as NodeJS.ErrnoException
-  if (problem.code !== undefined) error.code = problem.code
-  return error
+/** The error for a file's problem, naming its stored object where it has a digest, else its source file. */
+function problemError(file: ThreadedFile, source: string, destination: string, problem: NonNullable<BatchAnswer['problem']>): Error {
+  const name = file.digest === undefined ? source : blobLocation(file.digest)
+  if (problem.missing) return new IntegrityError(`${name} is registered but missing from storage`)
+  if (problem.wrong !== undefined) return new IntegrityError(`${name} ${problem.wrong}`)
+  // A failed system call (the disk full, a permission, an I/O error), reported as the storage's
+  // own copies report one (storage-local's wrapFileSystemError).
+  const cause = Object.assign(new Error(problem.failed), problem.code === undefined ? {} : { code: problem.code })
+  return new BackendUnavailableError('local', `folder copy to ${join(destination, file.path)} failed (${problem.code ?? problem.failed})`, { cause })
 }

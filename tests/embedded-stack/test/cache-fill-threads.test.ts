@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createLocalCache, type LocalCache } from '@assets/cache-local'
+import { BaseAssetManager, blobLocation, type ContentDigest } from '@assets/core'
+import { createSqliteRegistry } from '@assets/registry-sqlite'
+import { createLocalStorage } from '@assets/storage-local'
+import { rejection, temporaryFolder } from '@assets/testkit'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const homes: string[] = []
+afterAll(async () => {
+  await Promise.all(homes.map((home) => rm(home, { recursive: true, force: true })))
+})
+
+/**
+ * A folder put and never fetched, on a cache that takes copies, not hard links (`hardlinks:
+ * 'never'`, as a cache does for root, whose read-only modes protect nothing): enough small files
+ * that a cold get fills the cache on threads (content-store.ts, fetchFolder), and one large file
+ * fetched on the event loop.
+ */
+async function stackWithFolder(hardlinks: 'never' | 'always' = 'never') {
+  const home = await temporaryFolder('assets-fill-threads')
+  homes.push(home)
+  const storage = createLocalStorage({ path: join(home, 'storage') })
+  const cache = createLocalCache({ path: join(home, 'cache'), hardlinks })
+  const manager = new BaseAssetManager({ storage, registry: createSqliteRegistry({ path: join(home, 'registry.db') }), cache }, { user: 'alice' })
+  const files: Record<string, Buffer> = {}
+  for (let i = 0; i < 600; i++) files[`d${i % 3}/f${i}.bin`] = randomBytes(300 + ((i * 53) % 3000))
+  files['big/weights.bin'] = randomBytes((1 << 20) + 100)
+  const source = join(home, 'cells.zarr')
+  for (const [path, bytes] of Object.entries(files)) {
+    await mkdir(join(source, path, '..'), { recursive: true })
+    await writeFile(join(source, path), bytes)
+  }
+  const put = await manager.put('fill/folder', source)
+  const inStore = (location: string) => join(home, 'storage', ...location.split('/'))
+  const manifest = JSON.parse(await readFile(inStore(put.location), 'utf8')) as { files: Array<{ path: string; digest: ContentDigest }> }
+  const blobOf = (path: string) => {
+    const entry = manifest.files.find((f) => f.path === path)
+    if (!entry) throw new Error(`no ${path} in the manifest`)
+    return { location: blobLocation(entry.digest), file: inStore(blobLocation(entry.digest)) }
+  }
+  const key = `folder:${put.digest}`
+  return { home, manager, cache: cache as LocalCache, files, key, blobOf }
+}
+
+describe('a cold get of a folder of many small files fills the cache on threads', () => {
+  it('brings every file, byte for byte and sealed read-only, and a second get is a hit', async () => {
+    const s = await stackWithFolder()
+    const path = await s.manager.get('fill/folder')
+    for (const [name, bytes] of Object.entries(s.files)) {
+      expect((await readFile(join(path, name))).equals(bytes), name).toBe(true)
+      expect((await stat(join(path, name))).mode & 0o222, name).toBe(0)
+    }
+    expect(await s.cache.has(s.key)).toBe(true)
+    expect(await s.manager.get('fill/folder')).toBe(path)
+    await s.manager.close()
+  })
+
+  it('links instead, one copy on disk, where the cache takes hard links', async () => {
+    const s = await stackWithFolder('always')
+    const path = await s.manager.get('fill/folder')
+    for (const name of ['d0/f0.bin', 'd1/f1.bin', 'd2/f599.bin', 'big/weights.bin']) {
+      expect((await readFile(join(path, name))).equals(s.files[name] as Buffer), name).toBe(true)
+      expect((await stat(join(path, name))).ino, name).toBe((await stat(s.blobOf(name).file)).ino)
+    }
+    await s.manager.close()
+  })
+
+  it('refuses a small blob whose bytes do not match the manifest, and caches nothing', async () => {
+    const s = await stackWithFolder()
+    const blob = s.blobOf('d1/f4.bin')
+    // Same size, other bytes: only the digest tells.
+    await chmod(blob.file, 0o600)
+    await writeFile(blob.file, randomBytes((s.files['d1/f4.bin'] as Buffer).length))
+    const error = await rejection(s.manager.get('fill/folder'))
+    expect(error.code).toBe('INTEGRITY_ERROR')
+    expect(error.message).toContain(blob.location)
+    expect(await s.cache.has(s.key)).toBe(false)
+    await s.manager.close()
+  })
+
+  it('does not follow a link planted in place of a blob', async () => {
+    const s = await stackWithFolder()
+    const blob = s.blobOf('d2/f8.bin')
+    const decoy = join(s.home, 'decoy.bin')
+    await writeFile(decoy, s.files['d2/f8.bin'] as Buffer)
+    await rm(blob.file)
+    await symlink(decoy, blob.file)
+    const error = await rejection(s.manager.get('fill/folder'))
+    expect(error.code).toBe('INTEGRITY_ERROR')
+    expect(error.message).toContain(blob.location)
+    expect(await s.cache.has(s.key)).toBe(false)
+    await s.manager.close()
+  })
+
+  it('resumes an earlier attempt left in the staging folder, with a partial and a damaged file, and verifies every file', async () => {
+    const s = await stackWithFolder()
+    // What a process killed half-way through its fill leaves: some files whole, one cut short,
+    // one of the right length with other bytes.
+    const staging = s.cache.stagingPath(s.key)
+    for (const name of ['d0/f0.bin', 'd0/f3.bin', 'd1/f1.bin']) await mkdir(join(staging, name, '..'), { recursive: true })
+    await writeFile(join(staging, 'd0/f0.bin'), s.files['d0/f0.bin'] as Buffer)
+    await writeFile(join(staging, 'd0/f3.bin'), (s.files['d0/f3.bin'] as Buffer).subarray(0, 100))
+    await writeFile(join(staging, 'd1/f1.bin'), randomBytes((s.files['d1/f1.bin'] as Buffer).length))
+    const path = await s.manager.get('fill/folder')
+    for (const [name, bytes] of Object.entries(s.files)) expect((await readFile(join(path, name))).equals(bytes), name).toBe(true)
+    expect((await s.manager.verify('fill/folder')).problems).toEqual([])
+    await s.manager.close()
+  })
+})
