@@ -48,11 +48,12 @@ function makeFolder(folder) {
 
 /**
  * Runs a command under /usr/bin/time -v: wall seconds and peak RSS in MB. A `sync` first, not
- * timed: otherwise each command pays for the writeback of the one before it (or of the last
- * round's removals), and `cp -r`, first in a round, took 3 to 17 s on the same disk.
+ * timed (but before the `sync -f` that measures what making `cp -r`'s copy durable costs):
+ * otherwise each command pays for the writeback of the one before it (or of the last round's
+ * removals), and `cp -r`, first in a round, took 3 to 17 s on the same disk.
  */
-function timed(command, commandArgs, options = {}) {
-  execFileSync('sync')
+function timed(command, commandArgs, { settle = true, ...options } = {}) {
+  if (settle) execFileSync('sync')
   const t = performance.now()
   const r = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { env, cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, ...options })
   const seconds = (performance.now() - t) / 1000
@@ -60,7 +61,7 @@ function timed(command, commandArgs, options = {}) {
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024
   return { seconds, rss, stdout: r.stdout }
 }
-const sh = (script) => timed('sh', ['-c', script])
+const sh = (script, options) => timed('sh', ['-c', script], options)
 const warmSource = () => {
   // Both sides read from the page cache: the source is warmed once, before each side.
   execFileSync('sh', ['-c', `find ${source} -type f -print0 | xargs -0 cat > /dev/null`])
@@ -82,7 +83,7 @@ try {
     const cp = sh(`cp -r ${source} ${join(root, 'cp-copy')}`)
     // What making that copy durable costs, as our put and cache fill do before they commit:
     // `cp -r` alone leaves the writeback (and its journal) to whatever runs next.
-    const cpSync = sh(`sync -f ${join(root, 'cp-copy')}`)
+    const cpSync = sh(`sync -f ${join(root, 'cp-copy')}`, { settle: false })
     const sha = sh(`find ${source} -type f -print0 | xargs -0 sha256sum > /dev/null`)
     rmSync(join(root, 'cp-copy'), { recursive: true, force: true })
     warmSource()
