@@ -98,13 +98,13 @@ export async function storeFolderSynced(
   try {
     threads = local ? new PutThreads() : undefined
     const large: number[] = []
-    // One buffer holds a batch's bytes, read into it one file after another and reused by the
-    // next batch (each batch is written before the next is read), and a batch is file numbers
-    // and offsets into it: a buffer per file left tens of MB of garbage backing stores between
-    // collections, and a view and an object per file lived long enough to be promoted (the
-    // put's peak RSS, issue 14). Untouched pages of the buffer cost no memory, so a small
-    // folder pays nothing for its size.
     const { fileMode } = (await local?.prepareLocalWrites?.()) ?? {}
+    // Without threads, one buffer holds a batch's bytes, read into it one file after another and
+    // reused by the next batch (each batch is written before the next is read), and a batch is
+    // file numbers and offsets into it: a buffer per file left tens of MB of garbage backing
+    // stores between collections, and a view and an object per file lived long enough to be
+    // promoted (the put's peak RSS, issue 14). Untouched pages of the buffer cost no memory, so a
+    // small folder pays nothing for its size. (The threads keep their own, threaded-folder-put.ts.)
     const arena = threads ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(BATCH_BYTES + SMALL_FILE_BYTES + 1)
     const starts = new Uint32Array(BATCH_FILES)
     let index = 0
