@@ -1,7 +1,8 @@
 import { join } from 'node:path'
-import { Worker } from 'node:worker_threads'
 import { blobLocation, type ContentDigest } from '../digest.js'
 import { BackendUnavailableError, IntegrityError } from '../errors/index.js'
+import { BATCH_FILES, runBatchesOnThreads } from './thread-batches.js'
+import { FILE_READ_SOURCE } from './thread-file-read.js'
 
 /**
  * A folder's small files copied to the caller's own copy on worker threads: from a local
@@ -16,28 +17,23 @@ import { BackendUnavailableError, IntegrityError } from '../errors/index.js'
  * (BENCHMARKS.md, folder-many).
  */
 
-/** Threads, and files per message: a batch amortises the message, many batches share the work evenly. */
-const THREADS = 4
-const BATCH_FILES = 256
 /** Below this many files a thread costs more to start than it saves. */
 export const THREADED_COPY_MIN_FILES = 512
 /** Files up to this size are read whole into memory (as folder-store.ts reads them); larger ones are streamed on the event loop. */
 export const THREADED_COPY_MAX_BYTES = 1 << 20
 
-// Inline CommonJS with no imports of ours, so that it runs the same from dist and from src under
-// the tests (as ordered-hash-worker.ts). A failure stops the thread's batch and names the file.
+// Inline CommonJS with no imports of ours (FILE_READ_SOURCE is pasted in), so that it runs the
+// same from dist and from src under the tests (as ordered-hash-worker.ts). A failure stops the
+// thread's batch and names the file.
 // A file given with no digest (size -1) is copied as it is, or left to the caller (LEFT) when
 // larger than workerData.maxBytes: its size is known only once it is open, and a stat of each
 // file on the main thread first would cost the per-file latency the threads are here to share.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
-const fs = require('node:fs')
+${FILE_READ_SOURCE}
 const { maxBytes, keepMode } = workerData
-const READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
 const LEFT = -1
-// One buffer for every file (they are at most maxBytes): no allocation per file.
-let buffer = Buffer.allocUnsafe(0)
 /** The bytes written, LEFT, or a problem. */
 function copy(from, to, size, digest) {
   const checked = digest !== ''
@@ -63,15 +59,7 @@ function copy(from, to, size, digest) {
     // With a digest, one byte more than the manifest says: a blob that grew is caught by its
     // length. Without, the size just taken, as copyWritable reads it: the extra read would be a
     // system call more per file, for a sealed entry that does not change.
-    const want = checked ? size + 1 : size
-    if (buffer.length < want) buffer = Buffer.allocUnsafe(want)
-    let filled = 0
-    while (filled < want) {
-      const read = fs.readSync(fd, buffer, filled, want - filled, filled)
-      if (read === 0) break
-      filled += read
-    }
-    bytes = buffer.subarray(0, filled)
+    bytes = readUpTo(fd, checked ? size + 1 : size)
   } finally {
     fs.closeSync(fd)
   }
@@ -128,9 +116,6 @@ export interface ThreadedCopyOptions {
   keepMode?: boolean
 }
 
-/** Small heaps: a thread holds one batch and one file's bytes at a time. */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 }
-
 interface BatchAnswer {
   bytes?: number
   /** Indexes in the batch of files without a digest found larger than THREADED_COPY_MAX_BYTES. */
@@ -154,78 +139,28 @@ export async function copyOnThreads<F extends ThreadedFile>(
   sourceOf: (file: F) => string,
   options: ThreadedCopyOptions = {},
 ): Promise<F[]> {
-  const batches = Math.ceil(files.length / BATCH_FILES)
-  let next = 0
-  let failure: unknown
   const left: F[] = []
-  const workers: Worker[] = []
-  const stop = () => {
-    failure ??= options.signal?.reason ?? new Error('aborted')
-    for (const worker of workers) void worker.terminate()
-  }
-  options.signal?.addEventListener('abort', stop, { once: true })
-  try {
-    options.signal?.throwIfAborted()
-    const workerData = { maxBytes: THREADED_COPY_MAX_BYTES, keepMode: options.keepMode === true }
-    await Promise.all(
-      Array.from({ length: Math.min(THREADS, batches) }, async () => {
-        let worker: Worker | undefined
-        try {
-          // Inside the try: a thread that cannot start fails the copy once every other thread
-          // has stopped, so the caller never removes the folder while one still writes into it.
-          worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS, workerData })
-          workers.push(worker)
-          while (failure === undefined && next < batches) {
-            const start = BATCH_FILES * next++
-            const batch = files.slice(start, start + BATCH_FILES)
-            const answer = await runBatch(worker, batch.flatMap((f) => [sourceOf(f), join(destination, f.path), f.size ?? -1, f.digest ?? '']))
-            if (answer.problem) {
-              const file = batch[answer.index ?? 0] as F
-              failure ??= problemError(file, sourceOf(file), destination, answer.problem)
-            } else {
-              for (const index of answer.left ?? []) left.push(batch[index] as F)
-              options.onBytes?.(answer.bytes ?? 0)
-            }
-          }
-        } catch (error) {
-          failure ??= error
-        } finally {
-          await worker?.terminate()
-        }
-      }),
-    )
-  } finally {
-    options.signal?.removeEventListener('abort', stop)
-  }
-  if (failure !== undefined) throw failure
-  return left
-}
-
-/** Posts one batch, flattened (source file, destination file, size or -1, digest or '' per file), and waits for its answer. */
-function runBatch(worker: Worker, batch: Array<string | number>): Promise<BatchAnswer> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      worker.off('message', onMessage)
-      worker.off('error', onError)
-      worker.off('exit', onExit)
-    }
-    const onMessage = (answer: BatchAnswer) => {
-      cleanup()
-      resolve(answer)
-    }
-    const onError = (error: unknown) => {
-      cleanup()
-      reject(error)
-    }
-    const onExit = () => {
-      cleanup()
-      reject(new Error('folder copy: a copying thread stopped'))
-    }
-    worker.on('message', onMessage)
-    worker.on('error', onError)
-    worker.on('exit', onExit)
-    worker.postMessage(batch)
+  await runBatchesOnThreads<BatchAnswer>({
+    source: WORKER_SOURCE,
+    workerData: { maxBytes: THREADED_COPY_MAX_BYTES, keepMode: options.keepMode === true },
+    batches: Math.ceil(files.length / BATCH_FILES),
+    // Flattened: source file, destination file, size or -1, digest or '' per file.
+    message: (index) =>
+      files.slice(BATCH_FILES * index, BATCH_FILES * (index + 1)).flatMap((f) => [sourceOf(f), join(destination, f.path), f.size ?? -1, f.digest ?? '']),
+    answer: (index, answer) => {
+      const start = BATCH_FILES * index
+      if (answer.problem) {
+        const file = files[start + (answer.index ?? 0)] as F
+        return problemError(file, sourceOf(file), destination, answer.problem)
+      }
+      for (const at of answer.left ?? []) left.push(files[start + at] as F)
+      options.onBytes?.(answer.bytes ?? 0)
+      return undefined
+    },
+    signal: options.signal,
+    stopped: 'folder copy: a copying thread stopped',
   })
+  return left
 }
 
 /** The error for a file's problem, naming its stored object where it has a digest, else its source file. */

@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads'
 import type { ManifestEntry } from '../asset-record.js'
 import { blobLocation } from '../digest.js'
 import { BackendUnavailableError } from '../errors/index.js'
+import { BATCH_FILES, runBatchesOnThreads } from './thread-batches.js'
+import { FILE_READ_SOURCE } from './thread-file-read.js'
 
 /**
  * A folder's small files checked against the manifest on worker threads, each read straight
@@ -12,24 +13,19 @@ import { BackendUnavailableError } from '../errors/index.js'
  * not stop the run: verify reports every one.
  */
 
-/** Threads, and files per message: a batch amortises the message, many batches share the work evenly. */
-const THREADS = 4
-const BATCH_FILES = 256
 /** Below this many files a thread costs more to start than it saves. */
 export const THREADED_VERIFY_MIN_FILES = 512
 /** Files up to this size are read whole into one buffer per thread; larger ones are streamed on the event loop. */
 export const THREADED_VERIFY_MAX_BYTES = 1 << 20
 
-// Inline CommonJS with no imports of ours, so that it runs the same from dist and from src under
-// the tests (as threaded-copy-out.ts). A batch answers every damaged file of it; a failure to
-// read (EACCES, EIO) is not damage the manifest can describe: it stops the batch and names the file.
+// Inline CommonJS with no imports of ours (FILE_READ_SOURCE is pasted in), so that it runs the
+// same from dist and from src under the tests (as threaded-copy-out.ts). A batch answers every
+// damaged file of it; a failure to read (EACCES, EIO) is not damage the manifest can describe:
+// it stops the batch and names the file.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
-const fs = require('node:fs')
-const READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
-// One buffer for every file (they are at most a MiB): no allocation per file.
-let buffer = Buffer.allocUnsafe(0)
+${FILE_READ_SOURCE}
 function check(path, size, digest) {
   let fd
   try {
@@ -39,22 +35,18 @@ function check(path, size, digest) {
     if (error.code === 'ELOOP') return ['link']
     throw error
   }
-  let filled = 0
+  let bytes
   try {
     const info = fs.fstatSync(fd)
     if (!info.isFile()) return ['irregular']
     if (info.size !== size) return ['size', info.size]
     // One byte more than the manifest says: a blob that grew since the fstat is caught by its length.
-    if (buffer.length < size + 1) buffer = Buffer.allocUnsafe(size + 1)
-    for (;;) {
-      const read = fs.readSync(fd, buffer, filled, size + 1 - filled, filled)
-      if (read === 0 || (filled += read) === size + 1) break
-    }
-    if (filled !== size) return ['size', fs.fstatSync(fd).size]
+    bytes = readUpTo(fd, size + 1)
+    if (bytes.length !== size) return ['size', fs.fstatSync(fd).size]
   } finally {
     fs.closeSync(fd)
   }
-  const actual = 'sha256:' + createHash('sha256').update(buffer.subarray(0, filled)).digest('hex')
+  const actual = 'sha256:' + createHash('sha256').update(bytes).digest('hex')
   return actual === digest ? null : ['digest', actual]
 }
 parentPort.on('message', (files) => {
@@ -72,9 +64,6 @@ parentPort.on('message', (files) => {
   parentPort.postMessage({ problems })
 })
 `
-
-/** Small heaps: a thread holds one batch and one file's bytes (outside its heap) at a time. */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 }
 
 type ThreadedFile = Pick<ManifestEntry, 'size' | 'digest'>
 
@@ -104,76 +93,31 @@ export async function verifyOnThreads(
   localPath: (location: string) => string,
   options: { signal?: AbortSignal; backend?: string } = {},
 ): Promise<ThreadedVerifyProblem[]> {
-  const batches = Math.ceil(files.length / BATCH_FILES)
   const found: ThreadedVerifyProblem[] = []
-  let next = 0
-  let failure: unknown
-  const workers: Worker[] = []
-  const stop = () => {
-    failure ??= options.signal?.reason ?? new Error('aborted')
-    for (const worker of workers) void worker.terminate()
-  }
-  options.signal?.addEventListener('abort', stop, { once: true })
-  try {
-    options.signal?.throwIfAborted()
-    await Promise.all(
-      Array.from({ length: Math.min(THREADS, batches) }, async () => {
-        let worker: Worker | undefined
-        try {
-          worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: WORKER_LIMITS })
-          workers.push(worker)
-          while (failure === undefined && next < batches) {
-            const start = BATCH_FILES * next++
-            const batch: Array<string | number> = []
-            for (let i = start; i < Math.min(start + BATCH_FILES, files.length); i++) {
-              const file = files[i] as ThreadedFile
-              batch.push(localPath(blobLocation(file.digest)), file.size, file.digest)
-            }
-            const answer = await runBatch(worker, batch)
-            for (const [index, kind, detail] of answer.problems) {
-              found.push({ index: start + index, message: problemMessage(files[start + index] as ThreadedFile, kind, detail) })
-            }
-            if (answer.failed) failure ??= readError(files[start + answer.failed.index] as ThreadedFile, answer.failed, options.backend ?? 'storage')
-          }
-        } catch (error) {
-          failure ??= error
-        } finally {
-          await worker?.terminate()
-        }
-      }),
-    )
-  } finally {
-    options.signal?.removeEventListener('abort', stop)
-  }
-  if (failure !== undefined) throw failure
-  return found.sort((a, b) => a.index - b.index)
-}
-
-/** Posts one batch, flattened (blob file, size, digest per file), and waits for its answer. */
-function runBatch(worker: Worker, batch: Array<string | number>): Promise<BatchAnswer> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      worker.off('message', onMessage)
-      worker.off('error', onError)
-      worker.off('exit', onExit)
-    }
-    const onMessage = (answer: BatchAnswer) => {
-      cleanup()
-      resolve(answer)
-    }
-    const onError = (error: unknown) => {
-      cleanup()
-      reject(error)
-    }
-    const onExit = () => {
-      cleanup()
-      reject(new Error('folder verify: a checking thread stopped'))
-    }
-    worker.on('message', onMessage)
-    worker.on('error', onError)
-    worker.on('exit', onExit)
-    worker.postMessage(batch)
+  await runBatchesOnThreads<BatchAnswer>({
+    source: WORKER_SOURCE,
+    batches: Math.ceil(files.length / BATCH_FILES),
+    // Flattened: blob file, size, digest per file.
+    message: (index) => {
+      const batch: Array<string | number> = []
+      for (let i = BATCH_FILES * index; i < Math.min(BATCH_FILES * (index + 1), files.length); i++) {
+        const file = files[i] as ThreadedFile
+        batch.push(localPath(blobLocation(file.digest)), file.size, file.digest)
+      }
+      return batch
+    },
+    answer: (index, answer) => {
+      const start = BATCH_FILES * index
+      for (const [at, kind, detail] of answer.problems) {
+        found.push({ index: start + at, message: problemMessage(files[start + at] as ThreadedFile, kind, detail) })
+      }
+      const failed = answer.failed
+      return failed ? readError(files[start + failed.index] as ThreadedFile, failed, options.backend ?? 'storage') : undefined
+    },
+    signal: options.signal,
+    stopped: 'folder verify: a checking thread stopped',
   })
+  return found.sort((a, b) => a.index - b.index)
 }
 
 function problemMessage(file: ThreadedFile, kind: ProblemTuple[1], detail: ProblemTuple[2]): string {
