@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Storage, StorageObjectInfo, UploadOptions } from '../src/contracts/storage.js'
 import { blobLocation, type ContentDigest, sha256 } from '../src/digest.js'
+import { InvalidInputError } from '../src/errors/index.js'
 import { decodeManifest, listFolder } from '../src/manager/folder-manifest.js'
 import { DigestTable, storeFolderSynced } from '../src/manager/folder-store.js'
 
@@ -47,6 +48,44 @@ function memoryStorage() {
   return { storage, objects, moves, syncs: () => syncs }
 }
 
+/**
+ * A store of files under `root` that lets a folder put write its small files on threads
+ * (`localPath`, `prepareLocalWrites`), as the local storage does.
+ */
+function fileStorage(root: string) {
+  const path = (location: string) => join(root, location)
+  return {
+    name: 'files',
+    capabilities: { write: true, delete: true, list: true, range: false, multipart: false, resumableUpload: false, presign: false, atomicMove: true },
+    localPath: path,
+    async prepareLocalWrites() {
+      await mkdir(root, { recursive: true })
+      return { fileMode: 0o600 }
+    },
+    async upload(location: string, source: string | AsyncIterable<Uint8Array>) {
+      if (typeof source === 'string') throw new Error('only streams here')
+      const chunks: Uint8Array[] = []
+      for await (const chunk of source) chunks.push(Buffer.from(chunk))
+      const bytes = Buffer.concat(chunks)
+      await mkdir(dirname(path(location)), { recursive: true })
+      await writeFile(path(location), bytes)
+      return { location, size: bytes.length, digest: sha256(bytes) }
+    },
+    async stat(location: string): Promise<StorageObjectInfo | null> {
+      const info = await stat(path(location)).catch(() => null)
+      return info === null ? null : { location, size: info.size }
+    },
+    async move(from: string, to: string) {
+      await mkdir(dirname(path(to)), { recursive: true })
+      await rename(path(from), path(to))
+    },
+    async sync() {},
+    async delete(location: string) {
+      await rm(path(location), { force: true })
+    },
+  } as unknown as Storage & Required<Pick<Storage, 'move' | 'sync'>>
+}
+
 let scratch: string
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'folder-store-'))
@@ -82,6 +121,48 @@ describe('storing a folder in one pass', () => {
     }
     expect(stored.size).toBe(manifest.files.reduce((n, f) => n + f.size, 0))
   })
+})
+
+describe('a file swapped for a link after the listing', () => {
+  // The listing names each file by its real path; a link found there when the file is read was
+  // put in its place since (by whoever else may write in the folder), and what it points to
+  // (here a file only the putter may read) must not be stored under the folder's name.
+  const secret = 'what only the putter may read\n'
+  const swapped = async (files: number, large: boolean) => {
+    const root = await mkdtemp(join(scratch, 'swap-'))
+    await mkdir(join(root, 'folder', 'd'), { recursive: true })
+    for (let i = 0; i < files; i++) await writeFile(join(root, 'folder', 'd', `f${String(i).padStart(4, '0')}`), `file ${i}\n`)
+    await writeFile(join(root, 'folder', 'big.bin'), Buffer.alloc((1 << 20) + 1, 7))
+    await writeFile(join(root, 'secret'), secret, { mode: 0o600 })
+    const listing = await listFolder(join(root, 'folder'))
+    const victim = large ? join(root, 'folder', 'big.bin') : join(root, 'folder', 'd', 'f0001')
+    await rm(victim)
+    await symlink(join(root, 'secret'), victim)
+    return { root, listing, victim }
+  }
+
+  for (const [files, large, storageKind] of [
+    [3, false, 'memory'],
+    [3, true, 'memory'],
+    [600, false, 'files, on threads'],
+    [600, true, 'files, on threads'],
+  ] as const) {
+    it(`is refused, and what it points to is not stored: ${large ? 'a large file' : 'a small file'}, ${files} files, ${storageKind} storage`, async () => {
+      const { root, listing, victim } = await swapped(files, large)
+      const memory = memoryStorage()
+      const storage = storageKind === 'memory' ? memory.storage : fileStorage(join(root, 'store'))
+      const failure = await storeFolderSynced(storage, listing, {}).catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(InvalidInputError)
+      expect((failure as Error).message).toBe(`folder file ${victim} was replaced by a link since it was listed`)
+      const leaked = blobLocation(sha256(secret))
+      expect(memory.objects.has(leaked)).toBe(false)
+      await expect(readFile(join(root, 'store', leaked))).rejects.toThrow(/ENOENT/)
+      // The same folder, the link undone, stores: the refusal was the link's, not the folder's.
+      await rm(victim)
+      await writeFile(victim, large ? Buffer.alloc((1 << 20) + 1, 7) : 'file 1\n')
+      await expect(storeFolderSynced(storage, listing, {})).resolves.toMatchObject({ count: files + 1 })
+    })
+  }
 })
 
 describe('the digest table', () => {

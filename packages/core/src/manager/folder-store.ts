@@ -1,6 +1,7 @@
 import * as cryptoModule from 'node:crypto'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, type ReadStream, readSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import type { TransferProgress } from '../atomic-file.js'
 import type { Storage } from '../contracts/storage.js'
 import { blobLocation, type ContentDigest, digestHex } from '../digest.js'
@@ -12,8 +13,14 @@ import type { FolderListing } from './folder-manifest.js'
 import { manifestChunks } from './manifest-builder.js'
 import { PutThreads, THREADED_PUT_MIN_FILES } from './threaded-folder-put.js'
 
-/** Reading without waiting: opening a FIFO swapped in for a file would otherwise block the event loop. */
-const READ_NO_WAIT = constants.O_RDONLY | constants.O_NONBLOCK
+/**
+ * How a listed file is opened: without waiting (opening a FIFO swapped in for a file would
+ * otherwise block the event loop), and not through a link. The listing (folder-manifest.ts)
+ * gives every file by its real path, so a link there now was swapped in since: followed, it
+ * would store whatever it points to (another user's file, read with the putter's rights) under
+ * a name the folder's owner chose. The threads open their files the same way.
+ */
+const READ_LISTED = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
 
 /** Files in flight at once: enough to keep the disk and the thread pool busy. */
 export const LOCAL_FOLDER_CONCURRENCY = 16
@@ -220,7 +227,7 @@ export async function storeFolderSynced(
       const staging = (i: number) => `${STAGING_PREFIX}${put}.${i}`
       await runPool(large, LOCAL_FOLDER_CONCURRENCY, async (i) => {
         staged.add(staging(i))
-        const uploaded = await storage.upload(staging(i), files.absolutePath(i), { signal, deferSync: true, unpublished: true })
+        const uploaded = await withListedFile(files.absolutePath(i), (bytes) => storage.upload(staging(i), bytes, { signal, deferSync: true, unpublished: true }))
         digests.setHex(i, digestHex(uploaded.digest))
         sizes[i] = uploaded.size
         progress(uploaded.size)
@@ -360,9 +367,9 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 function readIfSmall(path: string, arena: Buffer, offset: number): Buffer | undefined {
   let fd: number
   try {
-    fd = openSync(path, READ_NO_WAIT)
+    fd = openSync(path, READ_LISTED)
   } catch (cause) {
-    throw new InvalidInputError(`folder file ${path} cannot be read (${(cause as NodeJS.ErrnoException).code ?? cause})`, { cause })
+    throw listedFileError(path, cause)
   }
   try {
     const info = fstatSync(fd)
@@ -380,4 +387,30 @@ function readIfSmall(path: string, arena: Buffer, offset: number): Buffer | unde
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * Calls `use` with the bytes of a listed file that is too large to read whole, opened as
+ * READ_LISTED says and read from that one open file: a swap after the open changes nothing.
+ */
+async function withListedFile<T>(path: string, use: (bytes: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
+  const handle = await open(path, READ_LISTED).catch((cause: unknown) => {
+    throw listedFileError(path, cause)
+  })
+  let stream: ReadStream | undefined
+  try {
+    if (!(await handle.stat()).isFile()) throw new InvalidInputError(`folder file ${path} is no longer a regular file`)
+    stream = handle.createReadStream({ highWaterMark: 4 << 20 })
+    return await use(stream)
+  } finally {
+    // The stream closes the file (at its end, or now if the upload stopped early).
+    if (stream) stream.destroy()
+    else await handle.close()
+  }
+}
+
+function listedFileError(path: string, cause: unknown): InvalidInputError {
+  const code = (cause as NodeJS.ErrnoException).code
+  if (code === 'ELOOP') return new InvalidInputError(`folder file ${path} was replaced by a link since it was listed`, { cause })
+  return new InvalidInputError(`folder file ${path} cannot be read (${code ?? cause})`, { cause })
 }

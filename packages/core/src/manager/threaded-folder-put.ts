@@ -27,7 +27,7 @@ const { parentPort } = require('node:worker_threads')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const { dirname } = require('node:path')
-const READ = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK
+const READ = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
 const sha256 = typeof crypto.hash === 'function' ? (b) => crypto.hash('sha256', b, 'buffer') : (b) => crypto.createHash('sha256').update(b).digest()
 // Two slots, so that the next batch is read while the registry holds this one's blobs: each
 // with its bytes in one growing buffer, each file's offset in it and its size (-1: large, not read).
@@ -44,6 +44,8 @@ function readOne(path, offset, max, budget) {
   try {
     fd = fs.openSync(path, READ)
   } catch (error) {
+    // The listing gave its real path: a link there now was put in its place since (see folder-store.ts's READ_LISTED).
+    if (error.code === 'ELOOP') return { problem: 'was replaced by a link since it was listed' }
     return { problem: 'cannot be read (' + (error.code || error.message) + ')' }
   }
   try {
