@@ -37,6 +37,7 @@ export { type FolderFile, folderDigest, listFolderFiles } from './manager/folder
 export { validateTag, type PutOptions, type PutProgress, type PutResult } from './manager/put-asset.js'
 export type { StoredContentClaim } from './manager/stored-content.js'
 export { BLOB_PREFIX, readManifest, STAGING_PREFIX } from './manager/content-store.js'
+export { runBatchesOnThreads, type ThreadBatchJob } from './manager/thread-batches.js'
 export {
   type DescribeReferenceOptions,
   type ExternalReference,

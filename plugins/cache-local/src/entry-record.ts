@@ -3,6 +3,7 @@ import { chmod, readdir, readFile, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { hashFile, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
 import { isMissing } from './file-system.js'
+import { sealOnThreads, THREADED_SEAL_MIN_FILES } from './seal-on-threads.js'
 
 /** The sidecar of an entry; writing it is the commit point of set(). */
 export interface EntryRecord {
@@ -114,8 +115,14 @@ export async function sealData(
   }
   const paths: string[] = []
   for await (const path of filesUnder(dataPath, '')) paths.push(path)
-  // Several at once: a folder of many files is bound by per-file latency, not bytes.
-  const files = await runPool(paths, SEAL_CONCURRENCY, async (path): Promise<RecordedFile> => {
+  // Many files on threads (see seal-on-threads.ts), fewer on the event loop.
+  const files = paths.length >= THREADED_SEAL_MIN_FILES ? await sealOnThreads(dataPath, paths, mode) : await sealHere(dataPath, paths, mode)
+  return { size: files.reduce((sum, file) => sum + file.size, 0), ...(await recordFiles(dataPath, files)) }
+}
+
+/** sealData's stat and chmod of each file, several at once: a folder of many files is bound by per-file latency, not bytes. */
+function sealHere(dataPath: string, paths: readonly string[], mode: number): Promise<RecordedFile[]> {
+  return runPool(paths, SEAL_CONCURRENCY, async (path): Promise<RecordedFile> => {
     const full = join(dataPath, ...path.split('/'))
     // chmod changes neither size, mtime nor inode: the stat taken before it is the record's.
     // Synchronous metadata calls: cheaper than a thread-pool hop each for many small files.
@@ -123,7 +130,6 @@ export async function sealData(
     chmodSync(full, sealedMode(info, mode))
     return { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino }
   })
-  return { size: files.reduce((sum, file) => sum + file.size, 0), ...(await recordFiles(dataPath, files)) }
 }
 
 /**

@@ -2,8 +2,10 @@ import { Worker } from 'node:worker_threads'
 
 /**
  * The batch runner of the threaded folder copy (threaded-copy-out.ts) and verify
- * (threaded-verify.ts): a few worker threads, each taking the next batch of files, posting it
- * as one message and awaiting one answer, until the batches run out or the run fails.
+ * (threaded-verify.ts), exported for plugins with per-file work of their own (the local cache
+ * seals a folder entry's files with it): a few worker threads, each taking the next batch of
+ * files, posting it as one message and awaiting one answer, until the batches run out or the
+ * run fails.
  */
 
 /** Threads, and files per message: a batch amortises the message, many batches share the work evenly. */
@@ -16,6 +18,8 @@ export interface ThreadBatchJob<A> {
   /** Inline CommonJS run by each thread: it answers every message (a batch) with one message. */
   source: string
   workerData?: unknown
+  /** At most this many threads (default 4): fewer where each batch is CPU-bound system calls on two cores. */
+  threads?: number
   batches: number
   /**
    * Batch `index`, flattened into one array. Made when a thread takes it, never all at once:
@@ -49,7 +53,7 @@ export async function runBatchesOnThreads<A>(job: ThreadBatchJob<A>): Promise<vo
   try {
     job.signal?.throwIfAborted()
     await Promise.all(
-      Array.from({ length: Math.min(THREADS, job.batches) }, async () => {
+      Array.from({ length: Math.min(job.threads ?? THREADS, job.batches) }, async () => {
         let worker: Worker | undefined
         try {
           // Inside the try: a thread that cannot start fails the run once every other thread
