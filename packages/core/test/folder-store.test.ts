@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Storage, StorageObjectInfo, UploadOptions } from '../src/contracts/storage.js'
 import { blobLocation, type ContentDigest, sha256 } from '../src/digest.js'
 import { InvalidInputError } from '../src/errors/index.js'
+import type { ContentLease } from '../src/manager/content-lease.js'
 import { decodeManifest, listFolder } from '../src/manager/folder-manifest.js'
 import { DigestTable, storeFolderSynced } from '../src/manager/folder-store.js'
 
@@ -128,7 +129,7 @@ describe('a file swapped for a link after the listing', () => {
   // put in its place since (by whoever else may write in the folder), and what it points to
   // (here a file only the putter may read) must not be stored under the folder's name.
   const secret = 'what only the putter may read\n'
-  const swapped = async (files: number, large: boolean) => {
+  const swapped = async (files: number, large: boolean, swap = true) => {
     const root = await mkdtemp(join(scratch, 'swap-'))
     await mkdir(join(root, 'folder', 'd'), { recursive: true })
     for (let i = 0; i < files; i++) await writeFile(join(root, 'folder', 'd', `f${String(i).padStart(4, '0')}`), `file ${i}\n`)
@@ -136,8 +137,10 @@ describe('a file swapped for a link after the listing', () => {
     await writeFile(join(root, 'secret'), secret, { mode: 0o600 })
     const listing = await listFolder(join(root, 'folder'))
     const victim = large ? join(root, 'folder', 'big.bin') : join(root, 'folder', 'd', 'f0001')
-    await rm(victim)
-    await symlink(join(root, 'secret'), victim)
+    if (swap) {
+      await rm(victim)
+      await symlink(join(root, 'secret'), victim)
+    }
     return { root, listing, victim }
   }
 
@@ -157,12 +160,57 @@ describe('a file swapped for a link after the listing', () => {
       const leaked = blobLocation(sha256(secret))
       expect(memory.objects.has(leaked)).toBe(false)
       await expect(readFile(join(root, 'store', leaked))).rejects.toThrow(/ENOENT/)
-      // The same folder, the link undone, stores: the refusal was the link's, not the folder's.
+      // The same folder, the link undone and listed again, stores: the refusal was the link's.
       await rm(victim)
       await writeFile(victim, large ? Buffer.alloc((1 << 20) + 1, 7) : 'file 1\n')
-      await expect(storeFolderSynced(storage, listing, {})).resolves.toMatchObject({ count: files + 1 })
+      await expect(storeFolderSynced(storage, await listFolder(join(root, 'folder')), {})).resolves.toMatchObject({ count: files + 1 })
+    })
+
+    it(`is refused when a folder on its path was swapped for a link: ${large ? 'a large file' : 'a small file'}, ${files} files, ${storageKind} storage`, async () => {
+      // The open follows a link above the file's own name (O_NOFOLLOW cannot stop that): what it
+      // finds there is a file of the same name, but not the file listed.
+      const { root, listing } = await swapped(files, large)
+      await mkdir(join(root, 'elsewhere', 'd'), { recursive: true })
+      await writeFile(join(root, 'elsewhere', 'big.bin'), secret)
+      for (let i = 0; i < files; i++) await writeFile(join(root, 'elsewhere', 'd', `f${String(i).padStart(4, '0')}`), secret)
+      const folder = large ? join(root, 'folder') : join(root, 'folder', 'd')
+      await rename(folder, `${folder}.moved`)
+      await symlink(large ? join(root, 'elsewhere') : join(root, 'elsewhere', 'd'), folder)
+      const memory = memoryStorage()
+      const storage = storageKind === 'memory' ? memory.storage : fileStorage(join(root, 'store'))
+      const failure = await storeFolderSynced(storage, listing, {}).catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(InvalidInputError)
+      expect((failure as Error).message).toMatch(/^folder file .* was replaced since it was listed/)
+      expect(memory.objects.has(blobLocation(sha256(secret)))).toBe(false)
+      await expect(readFile(join(root, 'store', blobLocation(sha256(secret))))).rejects.toThrow(/ENOENT/)
     })
   }
+
+  it('a large file swapped after its size was read, before it is stored, is refused too', async () => {
+    // Every file is opened once to learn whether it is small; a large one is opened again to
+    // stream it to storage, after the hold of the put's staging names: swapped in between.
+    for (const [files, storageKind] of [
+      [3, 'memory'],
+      [600, 'files, on threads'],
+    ] as const) {
+      const { root, listing } = await swapped(files, true, false)
+      const big = join(root, 'folder', 'big.bin')
+      const lease = {
+        hold: async (locations: string[]) => {
+          if (!locations.some((location) => location.startsWith('staging/'))) return
+          await rm(big)
+          await symlink(join(root, 'secret'), big)
+        },
+      } as unknown as ContentLease
+      const memory = memoryStorage()
+      const storage = storageKind === 'memory' ? memory.storage : fileStorage(join(root, 'store'))
+      const failure = await storeFolderSynced(storage, listing, { lease }).catch((error: unknown) => error)
+      expect(failure, storageKind).toBeInstanceOf(InvalidInputError)
+      expect((failure as Error).message).toBe(`folder file ${big} was replaced by a link since it was listed`)
+      expect(memory.objects.has(blobLocation(sha256(secret)))).toBe(false)
+      await expect(readFile(join(root, 'store', blobLocation(sha256(secret))))).rejects.toThrow(/ENOENT/)
+    }
+  })
 })
 
 describe('the digest table', () => {

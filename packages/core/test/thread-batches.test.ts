@@ -78,6 +78,16 @@ describe('batches run on worker threads', () => {
     const many = run(40)
     await runBatchesOnThreads(many.job)
     expect(Atomics.load(many.counts, STARTS)).toBe(4)
+    // As many as the job asks for, and a count that is not one is refused before anything starts.
+    const asked = run(40)
+    await runBatchesOnThreads({ ...asked.job, threads: 2 })
+    expect(Atomics.load(asked.counts, STARTS)).toBe(2)
+    expect(asked.answered).toHaveLength(40)
+    for (const threads of [0, -1, 1.5, Number.NaN]) {
+      const refused = run(4)
+      await expect(runBatchesOnThreads({ ...refused.job, threads })).rejects.toThrow(/threads must be a whole number of at least 1/)
+      expect(refused.posted).toEqual([])
+    }
   })
 
   it('fails with the stopped message when a thread exits mid-batch, once every thread has stopped', async () => {

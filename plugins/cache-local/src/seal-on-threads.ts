@@ -6,7 +6,7 @@ import type { RecordedFile } from './entry-record.js'
  * mtime, inode) and the chmod to its sealed mode, as sealData does on the event loop for a
  * smaller folder. Why threads: a stat and a chmod of 10⁵ files are 1.6 s of system calls on
  * one thread, which the event loop issues one at a time while the other core waits; two threads
- * share them (a cold get of the benchmark's 10⁵ files took 0.3–0.8 s less, BENCHMARKS.md).
+ * share them (a cold get of the benchmark's 10⁵ files took 0.5–1.3 s less, BENCHMARKS.md).
  * Two, not more: the calls use the CPU, not the disk, and a thread costs memory.
  */
 

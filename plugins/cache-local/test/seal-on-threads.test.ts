@@ -1,4 +1,4 @@
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { temporaryFolder } from '@assets/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -20,7 +20,9 @@ async function folderOf(count: number, linked = 0): Promise<{ folder: string; pa
   for (let i = 0; i < count; i++) {
     const path = `d${i % 10}/f${String(i).padStart(4, '0')}`
     paths.push(path)
-    await writeFile(join(folder, path), Buffer.alloc(i + 1, i % 251), { mode: 0o644 })
+    await writeFile(join(folder, path), Buffer.alloc(i + 1, i % 251))
+    // 0644 whatever the umask: a linked file keeps these read bits when sealed.
+    await chmod(join(folder, path), 0o644)
     if (i < linked) await link(join(folder, path), join(sandbox, `outside-${i}`))
   }
   return { folder, paths }

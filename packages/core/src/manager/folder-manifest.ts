@@ -49,6 +49,8 @@ export class FolderListing {
   private readonly names: string[] = []
   private folderOf = new Uint32Array(1024)
   private sizes = new Float64Array(1024)
+  /** Each file's inode and device number as listed: what a reader checks the file it opened against. */
+  private identities = new Float64Array(2048)
   /** The real path of each file reached through a link; any other is its folder's real path and its name. */
   private readonly targets = new Map<number, string>()
   /** The sum of the files' sizes. */
@@ -65,7 +67,11 @@ export class FolderListing {
     return prefix === '' ? name : `${prefix}/${name}`
   }
 
-  /** Where to read file `i`: a real path (links resolved), so a link swapped later is not followed. */
+  /**
+   * Where to read file `i`: a real path (links resolved) when listed. A folder on it may be
+   * swapped for a link since, so a reader checks that what it opened is the file listed (its
+   * inode and device; see folder-store.ts).
+   */
   absolutePath(i: number): string {
     const target = this.targets.get(i)
     if (target !== undefined) return target
@@ -75,6 +81,16 @@ export class FolderListing {
 
   size(i: number): number {
     return this.sizes[i] as number
+  }
+
+  /** File `i`'s inode number as listed. */
+  inode(i: number): number {
+    return this.identities[2 * i] as number
+  }
+
+  /** File `i`'s device number as listed. */
+  device(i: number): number {
+    return this.identities[2 * i + 1] as number
   }
 
   /** One object per file, as listFolderFiles returns them. */
@@ -88,8 +104,8 @@ export class FolderListing {
     return this.folders.length - 1
   }
 
-  /** Adds a file, in manifest order; `target` when it was reached through a link. */
-  addFile(folder: number, name: string, size: number, target?: string): void {
+  /** Adds a file, in manifest order, with what a stat of it said; `target` when it was reached through a link. */
+  addFile(folder: number, name: string, info: { size: number; ino: number; dev: number }, target?: string): void {
     const i = this.names.length
     if (i === this.sizes.length) {
       const folderOf = new Uint32Array(i * 2)
@@ -98,10 +114,16 @@ export class FolderListing {
       const sizes = new Float64Array(i * 2)
       sizes.set(this.sizes)
       this.sizes = sizes
+      const identities = new Float64Array(i * 4)
+      identities.set(this.identities)
+      this.identities = identities
     }
+    const { size } = info
     this.names.push(name)
     this.folderOf[i] = folder
     this.sizes[i] = size
+    this.identities[2 * i] = info.ino
+    this.identities[2 * i + 1] = info.dev
     this.totalSize += size
     if (target !== undefined) this.targets.set(i, target)
   }
@@ -137,7 +159,7 @@ export async function listFolder(root: string, options: ListFolderOptions = {}):
       return
     }
     const folder = listing.addFolder(dir, prefix)
-    const found: Array<{ key: string; name: string; absolutePath: string; size: number; link: boolean; folder: boolean }> = []
+    const found: Array<{ key: string; name: string; absolutePath: string; size: number; ino: number; dev: number; link: boolean; folder: boolean }> = []
     await runPool(entries, STAT_CONCURRENCY, async (entry) => {
       const name = entry.name
       const path = prefix ? `${prefix}/${name}` : name
@@ -161,15 +183,15 @@ export async function listFolder(root: string, options: ListFolderOptions = {}):
       }
       if (info === null) problems.unreadable.push(path)
       else if (info.isDirectory() && ancestors.includes(absolutePath)) problems.cycles.push(path)
-      else if (info.isDirectory()) found.push({ key: `${name}/`, name, absolutePath, size: 0, link, folder: true })
-      else if (info.isFile()) found.push({ key: name, name, absolutePath, size: info.size, link, folder: false })
+      else if (info.isDirectory()) found.push({ key: `${name}/`, name, absolutePath, size: 0, ino: info.ino, dev: info.dev, link, folder: true })
+      else if (info.isFile()) found.push({ key: name, name, absolutePath, size: info.size, ino: info.ino, dev: info.dev, link, folder: false })
       else problems.special.push(`${path} (${specialKind(info)})`)
     })
     found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     for (const entry of found) {
       const path = prefix ? `${prefix}/${entry.name}` : entry.name
       if (entry.folder) await walk(entry.absolutePath, path, [...ancestors, entry.absolutePath])
-      else listing.addFile(folder, entry.name, entry.size, entry.link ? entry.absolutePath : undefined)
+      else listing.addFile(folder, entry.name, entry, entry.link ? entry.absolutePath : undefined)
     }
   }
   await walk(top, '', [top])

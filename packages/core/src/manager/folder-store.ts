@@ -18,7 +18,9 @@ import { PutThreads, THREADED_PUT_MIN_FILES } from './threaded-folder-put.js'
  * otherwise block the event loop), and not through a link. The listing (folder-manifest.ts)
  * gives every file by its real path, so a link there now was swapped in since: followed, it
  * would store whatever it points to (another user's file, read with the putter's rights) under
- * a name the folder's owner chose. The threads open their files the same way.
+ * a name whoever may write in the folder chose. A folder on the path swapped for a link is
+ * followed by the open all the same, so the file opened must also be the one listed: its inode
+ * and device, taken by the listing's stat (sameAsListed). The threads check the same way.
  */
 const READ_LISTED = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
 
@@ -133,7 +135,7 @@ export async function storeFolderSynced(
         const per = Math.ceil(batch.length / pool.count)
         const slices = Array.from({ length: pool.count }, (_, t) => batch.slice(t * per, (t + 1) * per)).filter((slice) => slice.length > 0)
         const budget = Math.ceil(BATCH_BYTES / pool.count) + SMALL_FILE_BYTES
-        const reads = Promise.all(slices.map((slice, t) => pool.read(t, slot, slice.map((i) => files.absolutePath(i)), SMALL_FILE_BYTES, budget)))
+        const reads = Promise.all(slices.map((slice, t) => pool.read(t, slot, files, slice, SMALL_FILE_BYTES, budget)))
         // Awaited in turn; until then a failure must not count as unhandled.
         reads.catch(() => {})
         return { slices, reads, slot }
@@ -194,7 +196,7 @@ export async function storeFolderSynced(
       let bytes = 0
       for (; index < files.count && batch.length < BATCH_FILES && bytes < BATCH_BYTES; index++) {
         signal?.throwIfAborted()
-        const read = readIfSmall(files.absolutePath(index), arena, bytes)
+        const read = readIfSmall(files, index, arena, bytes)
         if (read === undefined) {
           large.push(index)
           continue
@@ -227,7 +229,7 @@ export async function storeFolderSynced(
       const staging = (i: number) => `${STAGING_PREFIX}${put}.${i}`
       await runPool(large, LOCAL_FOLDER_CONCURRENCY, async (i) => {
         staged.add(staging(i))
-        const uploaded = await withListedFile(files.absolutePath(i), (bytes) => storage.upload(staging(i), bytes, { signal, deferSync: true, unpublished: true }))
+        const uploaded = await withListedFile(files, i, (bytes) => storage.upload(staging(i), bytes, { signal, deferSync: true, unpublished: true }))
         digests.setHex(i, digestHex(uploaded.digest))
         sizes[i] = uploaded.size
         progress(uploaded.size)
@@ -364,7 +366,8 @@ async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  * (see hashFile) into `arena` from `offset` (which leaves room for SMALL_FILE_BYTES + 1 bytes);
  * else undefined.
  */
-function readIfSmall(path: string, arena: Buffer, offset: number): Buffer | undefined {
+function readIfSmall(files: FolderListing, i: number, arena: Buffer, offset: number): Buffer | undefined {
+  const path = files.absolutePath(i)
   let fd: number
   try {
     fd = openSync(path, READ_LISTED)
@@ -373,7 +376,7 @@ function readIfSmall(path: string, arena: Buffer, offset: number): Buffer | unde
   }
   try {
     const info = fstatSync(fd)
-    if (!info.isFile()) throw new InvalidInputError(`folder file ${path} is no longer a regular file`)
+    sameAsListed(files, i, info)
     if (info.size > SMALL_FILE_BYTES) return undefined
     const buffer = arena.subarray(offset, offset + info.size + 1)
     let filled = 0
@@ -393,19 +396,30 @@ function readIfSmall(path: string, arena: Buffer, offset: number): Buffer | unde
  * Calls `use` with the bytes of a listed file that is too large to read whole, opened as
  * READ_LISTED says and read from that one open file: a swap after the open changes nothing.
  */
-async function withListedFile<T>(path: string, use: (bytes: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
+async function withListedFile<T>(files: FolderListing, i: number, use: (bytes: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
+  const path = files.absolutePath(i)
   const handle = await open(path, READ_LISTED).catch((cause: unknown) => {
     throw listedFileError(path, cause)
   })
   let stream: ReadStream | undefined
   try {
-    if (!(await handle.stat()).isFile()) throw new InvalidInputError(`folder file ${path} is no longer a regular file`)
+    sameAsListed(files, i, await handle.stat())
     stream = handle.createReadStream({ highWaterMark: 4 << 20 })
     return await use(stream)
   } finally {
-    // The stream closes the file (at its end, or now if the upload stopped early).
-    if (stream) stream.destroy()
+    // The stream closes the file (at its end, or now if the upload stopped early); a failure
+    // to close is no matter then, and must not be an unhandled 'error'.
+    if (stream) stream.on('error', () => {}).destroy()
     else await handle.close()
+  }
+}
+
+/** Refuses what was opened for listed file `i` unless it is a regular file and the one listed (see READ_LISTED). */
+function sameAsListed(files: FolderListing, i: number, info: { isFile(): boolean; ino: number; dev: number }): void {
+  const path = files.absolutePath(i)
+  if (!info.isFile()) throw new InvalidInputError(`folder file ${path} is no longer a regular file`)
+  if (info.ino !== files.inode(i) || info.dev !== files.device(i)) {
+    throw new InvalidInputError(`folder file ${path} was replaced since it was listed (a folder on its path by a link, or the file by another)`)
   }
 }
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { InvalidInputError } from '../errors/index.js'
 
 /**
  * The batch runner of the threaded folder copy (threaded-copy-out.ts) and verify
@@ -42,6 +43,8 @@ export interface ThreadBatchJob<A> {
  * stopped, so that the caller can remove what was written without a thread still writing.
  */
 export async function runBatchesOnThreads<A>(job: ThreadBatchJob<A>): Promise<void> {
+  const threads = job.threads ?? THREADS
+  if (!Number.isInteger(threads) || threads < 1) throw new InvalidInputError(`runBatchesOnThreads: threads must be a whole number of at least 1, not ${threads}`)
   let next = 0
   let failure: unknown
   const workers: Worker[] = []
@@ -53,7 +56,7 @@ export async function runBatchesOnThreads<A>(job: ThreadBatchJob<A>): Promise<vo
   try {
     job.signal?.throwIfAborted()
     await Promise.all(
-      Array.from({ length: Math.min(job.threads ?? THREADS, job.batches) }, async () => {
+      Array.from({ length: Math.min(threads, job.batches) }, async () => {
         let worker: Worker | undefined
         try {
           // Inside the try: a thread that cannot start fails the run once every other thread

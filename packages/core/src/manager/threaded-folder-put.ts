@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { BackendUnavailableError, InvalidInputError } from '../errors/index.js'
+import type { FolderListing } from './folder-manifest.js'
 
 /**
  * The small files of a folder put, read, hashed, written and renamed on worker threads, for a
@@ -39,7 +40,7 @@ function room(needed) {
   arena.copy(next)
   arena = next
 }
-function readOne(path, offset, max, budget) {
+function readOne(path, ino, dev, offset, max, budget) {
   let fd
   try {
     fd = fs.openSync(path, READ)
@@ -51,6 +52,8 @@ function readOne(path, offset, max, budget) {
   try {
     const info = fs.fstatSync(fd)
     if (!info.isFile()) return { problem: 'is no longer a regular file' }
+    // As folder-store.ts's sameAsListed: the file listed, not one a link on its path leads to.
+    if (info.ino !== ino || info.dev !== dev) return { problem: 'was replaced since it was listed (a folder on its path by a link, or the file by another)' }
     // Past the slot's budget (a file grown since the listing that sized the batch): the
     // large-file path, which streams, takes it.
     if (info.size > max || offset + info.size > budget) return { large: true }
@@ -68,7 +71,7 @@ function readOne(path, offset, max, budget) {
   }
 }
 // Paths come joined by NUL (which no path holds): one string to copy between threads, not 10⁴.
-function read({ joined, max, budget, slot }) {
+function read({ joined, identities, max, budget, slot }) {
   const paths = joined.split('\0')
   const digests = Buffer.alloc(paths.length * 32)
   const starts = new Array(paths.length)
@@ -76,7 +79,7 @@ function read({ joined, max, budget, slot }) {
   arena = slots[slot].arena
   let offset = 0
   for (let k = 0; k < paths.length; k++) {
-    const got = readOne(paths[k], offset, max, budget)
+    const got = readOne(paths[k], identities[2 * k], identities[2 * k + 1], offset, max, budget)
     if (got.problem) return { problem: { index: k, message: got.problem } }
     if (got.large) {
       sizes[k] = -1
@@ -203,13 +206,20 @@ export class PutThreads {
   }
 
   /**
-   * Reads and hashes `paths` on thread `t`, which keeps their bytes in `slot` for a `write`: each
-   * file's sha256 (32 bytes) and size, -1 for a file larger than `max`, or past `budget` bytes
-   * of the slot (left to the caller).
-   * InvalidInputError for a file that cannot be read or is no longer a regular file.
+   * Reads and hashes the listed files `indexes` of `files` on thread `t`, which keeps their bytes
+   * in `slot` for a `write`: each file's sha256 (32 bytes) and size, -1 for a file larger than
+   * `max`, or past `budget` bytes of the slot (left to the caller). InvalidInputError for a file
+   * that cannot be read, is no longer a regular file, or is not the one listed.
    */
-  async read(t: number, slot: 0 | 1, paths: string[], max: number, budget: number): Promise<{ digests: Uint8Array; sizes: number[] }> {
-    const answer = await this.ask(t, { op: 'read', slot, joined: paths.join('\0'), max, budget })
+  async read(t: number, slot: 0 | 1, files: FolderListing, indexes: number[], max: number, budget: number): Promise<{ digests: Uint8Array; sizes: number[] }> {
+    const paths = indexes.map((i) => files.absolutePath(i))
+    // Each file's inode and device as listed: the thread checks what it opened against them.
+    const identities = new Float64Array(indexes.length * 2)
+    indexes.forEach((i, k) => {
+      identities[2 * k] = files.inode(i)
+      identities[2 * k + 1] = files.device(i)
+    })
+    const answer = await this.ask(t, { op: 'read', slot, joined: paths.join('\0'), identities, max, budget })
     if (answer.problem) throw new InvalidInputError(`folder file ${paths[answer.problem.index]} ${answer.problem.message}`)
     return { digests: answer.digests as Uint8Array, sizes: answer.sizes as number[] }
   }
