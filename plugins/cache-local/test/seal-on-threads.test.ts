@@ -12,9 +12,9 @@ afterEach(async () => {
   sandbox = ''
 })
 
-/** A folder of `count` files in ten subfolders, file i holding i + 1 bytes; `linked` of them also named outside it. */
-async function folderOf(count: number, linked = 0): Promise<{ folder: string; paths: string[] }> {
-  const folder = join(sandbox, `folder-${count}`)
+/** A folder of `count` files in ten subfolders under `base`, file i holding i + 1 bytes; `linked` of them also named outside it. */
+async function folderOf(count: number, linked = 0, base = sandbox): Promise<{ folder: string; paths: string[] }> {
+  const folder = join(base, `folder-${count}`)
   const paths: string[] = []
   for (let d = 0; d < 10; d++) await mkdir(join(folder, `d${d}`), { recursive: true })
   for (let i = 0; i < count; i++) {
@@ -23,7 +23,7 @@ async function folderOf(count: number, linked = 0): Promise<{ folder: string; pa
     await writeFile(join(folder, path), Buffer.alloc(i + 1, i % 251))
     // 0644 whatever the umask: a linked file keeps these read bits when sealed.
     await chmod(join(folder, path), 0o644)
-    if (i < linked) await link(join(folder, path), join(sandbox, `outside-${i}`))
+    if (i < linked) await link(join(folder, path), join(base, `outside-${i}`))
   }
   return { folder, paths }
 }
@@ -47,8 +47,7 @@ describe('sealing a folder of many files on threads', () => {
       expect(info.mode & 0o777).toBe(info.nlink > 1 ? 0o444 : 0o400)
     }
     // The same rules on the event loop, below the threshold.
-    sandbox = join(sandbox, 'small')
-    const small = await folderOf(5, 1)
+    const small = await folderOf(5, 1, join(sandbox, 'small'))
     const few = await sealData(small.folder, 'folder', 0o400)
     expect(few.files?.map((file) => file.path)).toEqual([...small.paths].sort())
     expect((await stat(join(small.folder, small.paths[0] as string))).mode & 0o777).toBe(0o444)
