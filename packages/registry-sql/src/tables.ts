@@ -5,7 +5,9 @@ export interface Tables {
   relationships: string
   annotations: string
   audit: string
-  contentLeases: string
+  /** A put's holds on stored locations, and gc's claims (see content-leases.ts). */
+  contentHolds: string
+  contentClaims: string
   schemaVersion: string
   apiTokens: string
 }
@@ -23,7 +25,8 @@ export function tablesIn(schema?: string): Tables {
     relationships: q('relationships'),
     annotations: q('annotations'),
     audit: q('audit'),
-    contentLeases: q('content_leases'),
+    contentHolds: q('content_holds'),
+    contentClaims: q('content_claims'),
     schemaVersion: q('schema_version'),
     apiTokens: q('api_tokens'),
   }

@@ -70,6 +70,27 @@ export function contentLeases(test: Define): void {
     }
   })
 
+  test('many locations at once: a hold of over a thousand, claimed around, then released', async ({ registry, expect }) => {
+    const many = locations(1_100)
+    const [free] = locations(1) as [string]
+    const put = holder('put')
+    expect(await registry.holdContent(put, many, LONG)).toEqual({ refused: [] })
+    const sample = [many[0], many[599], many[1_099]] as string[]
+    expect(await registry.claimContent(holder('gc'), [...sample, free], LONG)).toEqual({ claimed: [free] })
+    await registry.releaseContent(put)
+    expect(await registry.claimContent(holder('gc'), sample, LONG)).toEqual({ claimed: sample })
+  })
+
+  test('a location one put held twice is protected until the put releases it, then by nothing', async ({ registry, expect }) => {
+    const [twice, kept] = locations(2) as [string, string]
+    const put = holder('put')
+    await registry.holdContent(put, [twice, kept], LONG)
+    await registry.holdContent(put, [twice], LONG)
+    expect(await registry.claimContent(holder('gc'), [twice], LONG)).toEqual({ claimed: [] })
+    await registry.releaseContent(put, [twice])
+    expect(await registry.claimContent(holder('gc'), [twice, kept], LONG)).toEqual({ claimed: [twice] })
+  })
+
   test('lease calls refuse bad arguments with a typed error', async ({ registry, expect }) => {
     await rejection(expect, registry.holdContent('', ['blobs/x'], LONG), 'INVALID_INPUT')
     await rejection(expect, registry.claimContent('gc:x', ['blobs/x'], 0), 'INVALID_INPUT')

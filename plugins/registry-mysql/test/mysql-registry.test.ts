@@ -136,6 +136,30 @@ describe('mysql registry', () => {
     expect(Number((rows as Array<{ v: number }>)[0]?.v)).toBe(MIGRATIONS.at(-1)?.version)
   })
 
+  it('a catalogue of schema 2 carries its live holds and claims over to their own tables', async () => {
+    const database = await freshDatabase('upgrade-leases')
+    const registry = createMysqlRegistry(registryOptions(database))
+    await registry.resolve('datasets/none', 'latest')
+    await registry.close()
+    // As release 2 left it: the one table of leases that migration 1 made, a hold and a claim in it.
+    const admin = await adminConnection(database)
+    await admin.query('DROP TABLE content_holds, content_claims')
+    await admin.query('DELETE FROM schema_version WHERE version > 2')
+    await admin.query(`CREATE TABLE content_leases (location VARCHAR(512) NOT NULL, holder VARCHAR(255) NOT NULL,
+      claim TINYINT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (location, holder))`)
+    const later = Date.now() + 600_000
+    await admin.query('INSERT INTO content_leases VALUES (?, ?, 0, ?), (?, ?, 1, ?)', ['blobs/held', 'put:old', later, 'blobs/claimed', 'gc:old', later])
+    await admin.end()
+    const upgraded = createMysqlRegistry(registryOptions(database))
+    expect(await upgraded.claimContent('gc:new', ['blobs/held', 'blobs/free'], 60_000)).toEqual({ claimed: ['blobs/free'] })
+    expect(await upgraded.holdContent('put:new', ['blobs/claimed'], 60_000)).toEqual({ refused: ['blobs/claimed'] })
+    await upgraded.close()
+    const check = await adminConnection(database)
+    const [rows] = await check.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'content_leases'", [database])
+    await check.end()
+    expect(Number((rows as Array<{ n: number }>)[0]?.n)).toBe(0)
+  })
+
   it('text is compared byte by byte: case, accents and trailing spaces all count', async () => {
     const registry = createMysqlRegistry(registryOptions(await freshDatabase('bytes')))
     const names = ['a', 'a ', 'A', 'á', 'b']

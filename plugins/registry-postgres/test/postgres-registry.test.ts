@@ -17,6 +17,13 @@ async function schemaExists(schema: string): Promise<boolean> {
   return row?.found ?? false
 }
 
+/** The one table of leases that releases before schema 7 had, in place of holds and claims. */
+async function oldLeaseTable(schema: string): Promise<void> {
+  await admin.unsafe(`DROP TABLE "${schema}".content_holds, "${schema}".content_claims`)
+  await admin.unsafe(`CREATE TABLE "${schema}".content_leases (location text COLLATE "C" NOT NULL, holder text COLLATE "C" NOT NULL,
+    claim boolean NOT NULL, expires_at timestamptz NOT NULL, PRIMARY KEY (location, holder))`)
+}
+
 describe('conformance', () => {
   const schema = freshSchema('suite')
   registrySuite(it, () => createPostgresRegistry(registryOptions(schema)), { tokens: true })
@@ -129,6 +136,7 @@ describe('postgres registry', () => {
     // A release before 5 had neither migration 5 nor the API tokens table of 6.
     await admin.unsafe(`DELETE FROM "${schema}".schema_version WHERE version >= 5`)
     await admin.unsafe(`DROP TABLE "${schema}".api_tokens`)
+    await oldLeaseTable(schema)
     const upgraded = createPostgresRegistry(registryOptions(schema))
     const keys = async (where: NonNullable<Parameters<typeof compileQuery>[0]>['where']) =>
       (await upgraded.query(compileQuery({ where, keyPrefix: 'dates/' }), everyone)).items.map((r) => r.key)
@@ -138,6 +146,24 @@ describe('postgres registry', () => {
     expect(version?.v).toBe(MIGRATIONS.at(-1)?.version)
     expect(await upgraded.tokens.listTokens()).toEqual([])
     await upgraded.close()
+  })
+
+  it('upgrading from schema 6 carries live holds and claims over to their own tables', async () => {
+    const schema = freshSchema('leases')
+    const registry = createPostgresRegistry(registryOptions(schema))
+    await registry.resolve('datasets/none', 'latest')
+    await registry.close()
+    await admin.unsafe(`DELETE FROM "${schema}".schema_version WHERE version >= 7`)
+    await oldLeaseTable(schema)
+    const lease = `INSERT INTO "${schema}".content_leases (location, holder, claim, expires_at) VALUES ($1, $2, $3, now() + interval '10 minutes')`
+    await admin.unsafe(lease, ['blobs/held', 'put:old', false])
+    await admin.unsafe(lease, ['blobs/claimed', 'gc:old', true])
+    const upgraded = createPostgresRegistry(registryOptions(schema))
+    expect(await upgraded.claimContent('gc:new', ['blobs/held', 'blobs/free'], 60_000)).toEqual({ claimed: ['blobs/free'] })
+    expect(await upgraded.holdContent('put:new', ['blobs/claimed'], 60_000)).toEqual({ refused: ['blobs/claimed'] })
+    await upgraded.close()
+    const [old] = await admin.unsafe<Array<{ found: string | null }>>(`SELECT to_regclass('"${schema}".content_leases')::text AS found`)
+    expect(old?.found).toBeNull()
   })
 
   it('metadata filters never wait on a GIN pending list: registrations go straight into the index', async () => {

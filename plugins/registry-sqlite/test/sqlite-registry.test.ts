@@ -137,6 +137,29 @@ describe('sqlite registry', () => {
     db.close()
   })
 
+  it('upgrading from schema 6 carries live holds and claims over to their own tables', async () => {
+    const path = freshPath('leases')
+    const registry = createSqliteRegistry({ path })
+    await registry.resolve('datasets/none', 'latest')
+    await registry.close()
+    // As a release before 7 left it: one table of leases, a put's hold and gc's claim in it.
+    const old = new Database(path)
+    old.exec('DROP TABLE content_holds; DROP TABLE content_claims; DELETE FROM schema_version WHERE version >= 7')
+    old.exec(MIGRATIONS.find((m) => m.version === 4)?.sql ?? '')
+    const lease = old.prepare('INSERT INTO content_leases (location, holder, claim, expires_at) VALUES (?, ?, ?, ?)')
+    lease.run('blobs/held', 'put:old', 0, Date.now() + 600_000)
+    lease.run('blobs/claimed', 'gc:old', 1, Date.now() + 600_000)
+    old.close()
+    const upgraded = createSqliteRegistry({ path })
+    expect(await upgraded.claimContent('gc:new', ['blobs/held', 'blobs/free'], 60_000)).toEqual({ claimed: ['blobs/free'] })
+    expect(await upgraded.holdContent('put:new', ['blobs/claimed'], 60_000)).toEqual({ refused: ['blobs/claimed'] })
+    await upgraded.close()
+    const db = new Database(path, { readonly: true })
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'content_leases'").pluck().get()).toBe(0)
+    expect(db.prepare('SELECT max(version) FROM schema_version').pluck().get()).toBe(MIGRATIONS.at(-1)?.version)
+    db.close()
+  })
+
   it('processes registering one version with different digests at once leave exactly one winner', async () => {
     const path = freshPath('race')
     const registry = createSqliteRegistry({ path })
