@@ -43,7 +43,8 @@ describe('the lineage page', () => {
     const [key, version] = model.split('@') as [string, string]
     await page.locator(`.react-flow__node[data-id="${model}"]`).click()
     await page.waitForURL((url) => url.pathname === `/a/${key}` && url.searchParams.get('v') === version)
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`${key} @${version}`)
+    // The URL changes before the version's page replaces the lineage page's heading: wait for the new one.
+    await page.getByRole('heading', { level: 1, name: `${key} @${version}`, exact: true }).waitFor()
   })
 
   it('follows the direction asked: down from the output, where nothing came from it', async () => {

@@ -83,7 +83,7 @@ describe('an asset only alice may read', () => {
     expect(content).toBe(404)
 
     await alicePage.goto(`${catalogue.url}/a/${SECRET}`)
-    await expect(alicePage.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`${SECRET} @${secretVersion}`)
+    await alicePage.getByRole('heading', { level: 1, name: `${SECRET} @${secretVersion}`, exact: true }).waitFor()
     await expect(alicePage.getByRole('region', { name: 'Access' }).textContent()).resolves.toContain('nobody else')
     // The server agrees: alice reads it, bob gets what a missing key gets.
     expect((await api('alice', `/v1/info/${SECRET}`)).status).toBe(200)

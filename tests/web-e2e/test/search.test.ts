@@ -74,7 +74,8 @@ describe('the search page', () => {
     await page.getByRole('link', { name: 'datasets/pbmc3k', exact: true }).click()
     await page.waitForURL((url) => url.pathname === '/a/datasets/pbmc3k')
     const [first, second] = catalogue.versions['datasets/pbmc3k'] ?? []
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`datasets/pbmc3k @${second}`)
+    // The URL changes before the asset page replaces the search page's heading: wait for the new one.
+    await page.getByRole('heading', { level: 1, name: `datasets/pbmc3k @${second}`, exact: true }).waitFor()
 
     const versions = page.getByTestId('versions-table')
     const rows = versions.locator('tbody tr')
@@ -100,7 +101,7 @@ describe('the search page', () => {
     // The first version through its row: its own metadata.
     await rows.nth(1).getByRole('link', { name: first }).click()
     await page.waitForURL((url) => url.searchParams.get('v') === first)
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`datasets/pbmc3k @${first}`)
+    await page.getByRole('heading', { level: 1, name: `datasets/pbmc3k @${first}`, exact: true }).waitFor()
     await expect(field('n_cells').textContent()).resolves.toContain('40')
   })
 
