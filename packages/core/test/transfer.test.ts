@@ -79,6 +79,11 @@ describe('transient errors', () => {
     expect(isTransientNetworkError(new Error('bad request'))).toBe(false)
   })
 
+  it('counts a body undici found cut short on a closing connection as transient', () => {
+    const cut = Object.assign(new Error('Response body length does not match content-length header'), { code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' })
+    expect(isTransientNetworkError(cut)).toBe(true)
+  })
+
   it('treats 408, 429 and 5xx as retryable, other statuses not', () => {
     expect([408, 429, 500, 503].map(isRetryableStatus)).toEqual([true, true, true, true])
     expect([400, 401, 403, 404, 416].map(isRetryableStatus)).toEqual([false, false, false, false, false])

@@ -49,7 +49,8 @@ async function takeClaims(s: SqlSession, d: SqlDialect, holder: string, wanted: 
   // One pass over the live holds of everyone else (they have no location index, see above).
   const p = new SqlParams((n) => d.placeholder(n))
   const held = await s.all<{ location: string }>(
-    `SELECT DISTINCT location FROM ${d.tables.contentHolds} WHERE holder <> ${p.add(holder)} AND expires_at > ${d.leaseNow(p)}`,
+    // No DISTINCT: MySQL's binary collation ignores trailing spaces there and would merge two locations; the Set does it.
+    `SELECT location FROM ${d.tables.contentHolds} WHERE holder <> ${p.add(holder)} AND expires_at > ${d.leaseNow(p)}`,
     p.values,
   )
   const heldSet = new Set(held.map((r) => r.location))

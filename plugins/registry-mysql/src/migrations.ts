@@ -1,4 +1,5 @@
 import type { Migration } from '@assets/registry-sql'
+import { lockName } from './write-locks.js'
 
 // Every table: InnoDB, utf8mb4 with the binary collation, so that text compares and sorts by
 // code point (UTF-8 byte order) as in SQLite and PostgreSQL's "C" collation.
@@ -184,10 +185,20 @@ export const MIGRATIONS: readonly Migration[] = [
         "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'content_leases'",
       )
       if (Number(old?.n ?? 0) === 0) return
-      // A hold copied twice (a run cut before the DROP) is a second row of the same hold: harmless.
-      await s.run('INSERT INTO content_holds (location, holder, expires_at) SELECT location, holder, expires_at FROM content_leases WHERE claim = 0')
-      await s.run('INSERT IGNORE INTO content_claims (location, holder, expires_at) SELECT location, holder, expires_at FROM content_leases WHERE claim = 1')
-      await s.run('DROP TABLE content_leases')
+      // Under the catalogue's lease lock, which every lease call of the previous release takes
+      // too: none can add a lease between the copy and the drop.
+      const [current] = await s.all<{ db: string }>('SELECT DATABASE() AS db')
+      const name = lockName(String(current?.db), 'leases')
+      const [lock] = await s.all<{ got: number | string | null }>('SELECT GET_LOCK(?, 60) AS got', [name])
+      if (Number(lock?.got) !== 1) throw new Error('waited 60 s for the lease lock to move the content leases')
+      try {
+        // A hold copied twice (a run cut before the DROP) is a second row of the same hold: harmless.
+        await s.run('INSERT INTO content_holds (location, holder, expires_at) SELECT location, holder, expires_at FROM content_leases WHERE claim = 0')
+        await s.run('INSERT IGNORE INTO content_claims (location, holder, expires_at) SELECT location, holder, expires_at FROM content_leases WHERE claim = 1')
+        await s.run('DROP TABLE content_leases')
+      } finally {
+        await s.all('SELECT RELEASE_LOCK(?) AS released', [name])
+      }
     },
   },
 ]

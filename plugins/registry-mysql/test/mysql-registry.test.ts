@@ -141,18 +141,23 @@ describe('mysql registry', () => {
     const registry = createMysqlRegistry(registryOptions(database))
     await registry.resolve('datasets/none', 'latest')
     await registry.close()
-    // As release 2 left it: the one table of leases that migration 1 made, a hold and a claim in it.
+    // As release 2 left it: the one table of leases that migration 1 made, a hold and a claim in
+    // it; and as a first run of migration 3 cut after copying the holds would leave it.
     const admin = await adminConnection(database)
-    await admin.query('DROP TABLE content_holds, content_claims')
+    await admin.query('DROP TABLE content_claims')
     await admin.query('DELETE FROM schema_version WHERE version > 2')
     await admin.query(`CREATE TABLE content_leases (location VARCHAR(512) NOT NULL, holder VARCHAR(255) NOT NULL,
       claim TINYINT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (location, holder))`)
     const later = Date.now() + 600_000
     await admin.query('INSERT INTO content_leases VALUES (?, ?, 0, ?), (?, ?, 1, ?)', ['blobs/held', 'put:old', later, 'blobs/claimed', 'gc:old', later])
+    await admin.query('INSERT INTO content_holds (location, holder, expires_at) VALUES (?, ?, ?)', ['blobs/held', 'put:old', later])
     await admin.end()
     const upgraded = createMysqlRegistry(registryOptions(database))
     expect(await upgraded.claimContent('gc:new', ['blobs/held', 'blobs/free'], 60_000)).toEqual({ claimed: ['blobs/free'] })
     expect(await upgraded.holdContent('put:new', ['blobs/claimed'], 60_000)).toEqual({ refused: ['blobs/claimed'] })
+    // The hold copied twice is released as one.
+    await upgraded.releaseContent('put:old')
+    expect(await upgraded.claimContent('gc:new', ['blobs/held'], 60_000)).toEqual({ claimed: ['blobs/held'] })
     await upgraded.close()
     const check = await adminConnection(database)
     const [rows] = await check.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'content_leases'", [database])

@@ -179,9 +179,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'holds and claims apart',
     // A put's holds no longer carry a location index (inserting 10⁵ random locations into one
     // was the largest cost of a 10⁵-file put); gc reads them whole. Claims keep their key,
-    // which each hold looks up. Live leases are carried over.
+    // which each hold looks up. Live leases are carried over: the old table is locked first, so
+    // that a process of the previous release cannot add a lease between the copy and the drop.
+    // A key of its own on holds, for logical replication (UPDATE and DELETE need a replica identity).
     sql: `
+      LOCK TABLE content_leases IN ACCESS EXCLUSIVE MODE;
       CREATE TABLE content_holds (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         location text COLLATE "C" NOT NULL,
         holder text COLLATE "C" NOT NULL,
         expires_at timestamptz NOT NULL

@@ -68,6 +68,20 @@ describe('LFS files larger than one range', () => {
     expect(asked.some((r) => Number(/bytes=(\d+)-/.exec(r)?.[1]) % MiB !== 0)).toBe(true)
   })
 
+  it('a range cut mid-way on a connection the CDN said it would close goes on from its next byte too', async () => {
+    const bytes = randomBytes(3 * MiB)
+    const { storage } = seeded(bytes)
+    hub.state.cutAfter.set(lfsOid(bytes), 300_000)
+    hub.state.cutClosing = true
+    try {
+      const before = hub.state.rangeLog.length
+      expect((await storage.download('weights.bin', join(scratch, 'cut-closing.bin'))).digest).toBe(sha256(bytes))
+      expect(cdnRanges(bytes, before)).toHaveLength(4)
+    } finally {
+      hub.state.cutClosing = false
+    }
+  })
+
   it('a download stopped part-way resumes from its journal, asking only for what the file lacks', async () => {
     const bytes = randomBytes(4 * MiB)
     const { storage, journals } = seeded(bytes)

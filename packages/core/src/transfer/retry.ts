@@ -51,6 +51,8 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'ENETUNREACH',
   'EHOSTUNREACH',
   'UND_ERR_SOCKET',
+  // undici's error for a body cut short on a connection the server said it would close.
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
