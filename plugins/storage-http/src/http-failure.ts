@@ -60,8 +60,9 @@ export function isRetryable(error: unknown): boolean {
   if (isAbortError(error)) return false
   const cause = (error as { cause?: unknown } | null)?.cause
   if (cause instanceof HttpStatusError) return isRetryableStatus(cause.status)
-  // A body shorter than its Content-Length: the connection closed early, like a reset.
-  return isTransientNetworkError(error) || errorCodes(error).includes('UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
+  // A body shorter than its Content-Length (undici's UND_ERR_RES_CONTENT_LENGTH_MISMATCH) is
+  // among core's transient errors: the connection closed early, like a reset.
+  return isTransientNetworkError(error)
 }
 
 export function isAbortError(error: unknown): boolean {

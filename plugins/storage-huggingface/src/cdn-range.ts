@@ -7,7 +7,7 @@ import { READ_RETRY } from './hub-request.js'
  * Keep-alive connections to the CDN for the ranges of one download, through undici's Agent (as
  * @assets/storage-http reads its ranges). Not `fetch`, whose web-stream body costs the event loop
  * more per chunk, and not `node:http`: in this download its parser and the garbage it left took
- * 3.1–3.6 s of CPU per GiB against 2.3–2.8 s for undici on the same loopback (BENCHMARKS.md,
+ * 3.1–3.3 s of CPU per GiB against 2.1–2.8 s for undici on the same loopback (BENCHMARKS.md,
  * "Ranged downloads"); the ranges in flight are what limits a download on a fast link.
  */
 export class CdnConnections {
