@@ -70,7 +70,17 @@ export async function writeBody(response: Response, path: string, options: Write
       done(null, chunk)
     },
   })
-  const output = new FileSink(path, options.append ? 'a' : 'w', (written) => options.onProgress?.({ bytes: written, total: options.total }))
+  // Opened before the body is read, so that the first bytes are written as soon as they arrive:
+  // a connection cut at once then still leaves them for the resume (opened by the stream itself,
+  // a cut that came while the open waited on the thread pool left an empty file).
+  let handle: FileHandle
+  try {
+    handle = await open(path, options.append ? 'a' : 'w')
+  } catch (error) {
+    await response.body?.cancel().catch(() => {})
+    throw error
+  }
+  const output = new FileSink(path, handle, (written) => options.onProgress?.({ bytes: written, total: options.total }))
   const body = response.body === null ? Readable.from([]) : Readable.fromWeb(response.body as WebReadableStream<Uint8Array>)
   await pipeline(body, tap, output, { signal: options.signal })
   await fsyncFile(path)
@@ -88,17 +98,11 @@ class FileSink extends Writable {
 
   constructor(
     private readonly path: string,
-    private readonly flags: 'a' | 'w',
+    handle: FileHandle,
     private readonly onWritten: (written: number) => void,
   ) {
     super({ highWaterMark: 4 << 20 })
-  }
-
-  override _construct(callback: (error?: Error | null) => void): void {
-    open(this.path, this.flags).then((handle) => {
-      this.#handle = handle
-      callback()
-    }, callback)
+    this.#handle = handle
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
