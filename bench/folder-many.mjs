@@ -5,11 +5,13 @@
 // - get --out       <= 2 × `cp -r`   (a cold cache: straight from storage to the out folder)
 // - verify          <= 2 × `sha256sum` of every file
 // - peak RSS of each command <= 200 MB
-// Usage: node bench/folder-many.mjs [--files N] [--dirs D] [--rounds R] [--dir PARENT] [--keep]
+// Usage: node bench/folder-many.mjs [--files N] [--dirs D] [--rounds R] [--dir PARENT] [--user NAME] [--keep]
 //   default 100 000 files of 0.5–3.5 KiB in 1 000 subfolders, under the OS tmpdir (BENCH_DIR).
+//   --user runs every command, baselines included, as that user (root only): a regular user's
+//   cache takes hard links to the stored blobs (one copy on disk), root's copies them.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,6 +28,9 @@ const rounds = Number(option('rounds', 1))
 const bin = fileURLToPath(new URL('../apps/cli/dist/bin.js', import.meta.url))
 const root = mkdtempSync(join(option('dir', process.env.BENCH_DIR ?? tmpdir()), 'assets-folder-bench-'))
 const env = { PATH: process.env.PATH, HOME: root, ASSETS_HOME: join(root, 'home'), ASSETS_USER: 'bench' }
+const userName = option('user', undefined)
+const as = userName === undefined ? {} : { uid: Number(execFileSync('id', ['-u', userName], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', userName], { encoding: 'utf8' })) }
+if (userName !== undefined) chownSync(root, as.uid, as.gid)
 
 function makeFolder(folder) {
   // Deterministic sizes 512..3583 bytes; random content so no two files share a blob.
@@ -43,6 +48,7 @@ function makeFolder(folder) {
     writeFileSync(join(folder, `d${String(i % dirs).padStart(4, '0')}`, `f${i}.bin`), block.subarray(0, size))
     bytes += size
   }
+  if (userName !== undefined) execFileSync('chown', ['-R', `${as.uid}:${as.gid}`, folder])
   return bytes
 }
 
@@ -55,7 +61,7 @@ function makeFolder(folder) {
 function timed(command, commandArgs, { settle = true, ...options } = {}) {
   if (settle) execFileSync('sync')
   const t = performance.now()
-  const r = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { env, cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, ...options })
+  const r = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { env, cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, ...as, ...options })
   const seconds = (performance.now() - t) / 1000
   if (r.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} exited ${r.status}: ${r.stderr.slice(-4000)}`)
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024
@@ -68,6 +74,21 @@ const warmSource = () => {
 }
 
 const source = join(root, 'source')
+/** `cp -r` of the source, timed, and its copy removed. */
+const copyOfSource = () => {
+  const r = sh(`cp -r ${source} ${join(root, 'cp-copy')}`)
+  rmSync(join(root, 'cp-copy'), { recursive: true, force: true })
+  return r
+}
+/** `ours` and a `cp -r` one after the other, in an order that alternates by round: [ours, cp]. */
+const beside = (ours, round) => {
+  if (round % 2 === 0) {
+    const r = ours()
+    return [r, copyOfSource()]
+  }
+  const cp = copyOfSource()
+  return [ours(), cp]
+}
 try {
   const bytes = makeFolder(source)
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), node ${process.version}; ${root}`)
@@ -88,17 +109,21 @@ try {
     rmSync(join(root, 'cp-copy'), { recursive: true, force: true })
     warmSource()
     const put = timed(process.execPath, [bin, 'put', 'bench/folder', source, '--quiet'])
-    const get = timed(process.execPath, [bin, 'get', 'bench/folder', '--quiet'])
+    // The cold get and the cold get --out each beside a `cp -r` of their own, before it in even
+    // rounds and after it in odd ones: this VM's disk slows the more is written to it, so the
+    // round's first `cp -r`, on a rested disk, is no fair baseline for a command run after the
+    // put and the cache fill have written 2 × 10⁵ files.
+    const [get, cpGet] = beside(() => timed(process.execPath, [bin, 'get', 'bench/folder', '--quiet']), round)
     const warm = timed(process.execPath, [bin, 'get', 'bench/folder', '--quiet'])
     const verify = timed(process.execPath, [bin, 'verify', 'bench/folder', '--quiet'])
     // get --out with a cold cache: the path a user without a filled cache takes.
-    execFileSync(process.execPath, [bin, 'cache', 'clear', '--quiet'], { env, cwd: root })
-    const out = timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-${round}`), '--quiet'])
+    execFileSync(process.execPath, [bin, 'cache', 'clear', '--quiet'], { env, cwd: root, ...as })
+    const [out, cpOut] = beside(() => timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-${round}`), '--quiet']), round)
     // And with the cache already filled: only the copy out. A cold get --out from local storage
     // leaves the cache empty (it copies straight from storage), so the cache is filled first.
-    execFileSync(process.execPath, [bin, 'get', 'bench/folder', '--quiet'], { env, cwd: root })
+    execFileSync(process.execPath, [bin, 'get', 'bench/folder', '--quiet'], { env, cwd: root, ...as })
     const outWarm = timed(process.execPath, [bin, 'get', 'bench/folder', '--out', join(root, `out-warm-${round}`), '--quiet'])
-    runs.push({ cp, cpSync, sha, put, get, warm, verify, out, outWarm })
+    runs.push({ cp, cpSync, sha, put, get, cpGet, warm, verify, out, cpOut, outWarm })
     for (const dir of [env.ASSETS_HOME, join(root, `out-${round}`), join(root, `out-warm-${round}`)]) rmSync(dir, { recursive: true, force: true })
     console.log(`round ${round + 1}: ${Object.entries(runs.at(-1)).map(([k, v]) => `${k} ${v.seconds.toFixed(2)}`).join(', ')}`)
   }
@@ -117,15 +142,24 @@ try {
       `${name.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.rss.toFixed(0).padStart(4)} MB RSS   vs ${baseName} ${base.toFixed(2)} s -> ×${ratio.toFixed(2)}${verdict}`,
     )
   }
+  // Each command against the `cp -r` run beside it: the median of the rounds' ratios.
+  const pairs = (name, ours, cpName, goal) => {
+    const ratios = runs.map((r) => r[ours].seconds / r[cpName].seconds).sort((x, y) => x - y)
+    const ratio = ratios[Math.floor(ratios.length / 2)]
+    const each = runs.map((r) => `${r[ours].seconds.toFixed(2)}/${r[cpName].seconds.toFixed(2)}`).join(', ')
+    console.log(`${name.padEnd(22)} vs its own cp -r, by round (ours/cp): ${each} -> median ×${ratio.toFixed(2)}  goal <= ${goal}: ${ratio <= goal ? 'met' : 'MISSED'}`)
+  }
   console.log(
-    `medians of ${rounds} round(s); baselines: cp -r ${cp.seconds.toFixed(2)} s, then sync -f of the copy ${cpSync.seconds.toFixed(2)} s, sha256sum of every file ${sha.seconds.toFixed(2)} s`,
+    `${userName === undefined ? '' : `as ${userName}; `}medians of ${rounds} round(s); baselines: cp -r ${cp.seconds.toFixed(2)} s, then sync -f of the copy ${cpSync.seconds.toFixed(2)} s, sha256sum of every file ${sha.seconds.toFixed(2)} s`,
   )
   row('put', put, baselinePut, 'cp -r + sha256sum', 2)
   row('put', put, durable + sha.seconds, 'cp -r + sync -f + sha256sum')
   row('get (cold, cache fill)', get, cp.seconds, 'cp -r', 2)
   row('get (cold, cache fill)', get, durable, 'cp -r + sync -f')
+  pairs('get (cold, cache fill)', 'get', 'cpGet', 2)
   row('get (warm)', warm, cp.seconds, 'cp -r')
   row('get --out (cold cache)', out, cp.seconds, 'cp -r', 2)
+  pairs('get --out (cold cache)', 'out', 'cpOut', 2)
   row('get --out (warm cache)', outWarm, cp.seconds, 'cp -r', 2)
   row('verify', verify, sha.seconds, 'sha256sum', 2)
   const peak = Math.max(put.rss, get.rss, out.rss, outWarm.rss, verify.rss)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createLocalCache, type LocalCache } from '@assets/cache-local'
 import { BaseAssetManager, blobLocation, type ContentDigest } from '@assets/core'
@@ -60,11 +60,60 @@ describe('a cold get of a folder of many small files fills the cache on threads'
 
   it('links instead, one copy on disk, where the cache takes hard links', async () => {
     const s = await stackWithFolder('always')
+    // A blob left writable: it is made read-only before any other name of it is made.
+    await chmod(s.blobOf('d2/f5.bin').file, 0o644)
     const path = await s.manager.get('fill/folder')
-    for (const name of ['d0/f0.bin', 'd1/f1.bin', 'd2/f599.bin', 'big/weights.bin']) {
-      expect((await readFile(join(path, name))).equals(s.files[name] as Buffer), name).toBe(true)
-      expect((await stat(join(path, name))).ino, name).toBe((await stat(s.blobOf(name).file)).ino)
+    for (const [name, bytes] of Object.entries(s.files)) {
+      expect((await readFile(join(path, name))).equals(bytes), name).toBe(true)
+      const [entry, blob] = [await stat(join(path, name)), await stat(s.blobOf(name).file)]
+      expect(entry.ino, name).toBe(blob.ino)
+      expect(blob.mode & 0o222, name).toBe(0)
     }
+    await s.manager.close()
+  })
+
+  it('with hard links, copies a blob another user owns instead of linking it, and leaves its mode alone', async () => {
+    const s = await stackWithFolder('always')
+    const blob = s.blobOf('d0/f9.bin')
+    await chmod(blob.file, 0o644)
+    await chown(blob.file, 65534, 65534)
+    const path = await s.manager.get('fill/folder')
+    expect((await readFile(join(path, 'd0/f9.bin'))).equals(s.files['d0/f9.bin'] as Buffer)).toBe(true)
+    expect((await stat(join(path, 'd0/f9.bin'))).ino).not.toBe((await stat(blob.file)).ino)
+    expect((await stat(blob.file)).mode & 0o777).toBe(0o644)
+    // The others are still links.
+    expect((await stat(join(path, 'd1/f10.bin'))).ino).toBe((await stat(s.blobOf('d1/f10.bin').file)).ino)
+    await s.manager.close()
+  })
+
+  it('with hard links, refuses a damaged small blob and caches nothing, nor links anything to it', async () => {
+    const s = await stackWithFolder('always')
+    const blob = s.blobOf('d1/f7.bin')
+    await chmod(blob.file, 0o600)
+    await writeFile(blob.file, randomBytes((s.files['d1/f7.bin'] as Buffer).length))
+    const error = await rejection(s.manager.get('fill/folder'))
+    expect(error.code).toBe('INTEGRITY_ERROR')
+    expect(error.message).toContain(blob.location)
+    // The threads' wording (the per-file path's says "linked from storage"): it was checked there.
+    expect(error.message).toContain(' bytes with digest ')
+    expect(await s.cache.has(s.key)).toBe(false)
+    expect((await stat(blob.file)).nlink).toBe(1)
+    await s.manager.close()
+  })
+
+  it('with hard links, does not follow a link planted in place of a blob', async () => {
+    const s = await stackWithFolder('always')
+    const blob = s.blobOf('d2/f11.bin')
+    const decoy = join(s.home, 'decoy.bin')
+    await writeFile(decoy, s.files['d2/f11.bin'] as Buffer, { mode: 0o644 })
+    await rm(blob.file)
+    await symlink(decoy, blob.file)
+    const error = await rejection(s.manager.get('fill/folder'))
+    expect(error.code).toBe('INTEGRITY_ERROR')
+    expect(error.message).toContain(blob.location)
+    expect(await s.cache.has(s.key)).toBe(false)
+    expect((await stat(decoy)).nlink).toBe(1)
+    expect((await stat(decoy)).mode & 0o777).toBe(0o644)
     await s.manager.close()
   })
 

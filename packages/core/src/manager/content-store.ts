@@ -242,38 +242,40 @@ export async function fetchFolder(
   const concurrency = syncsInOnePass(storage) ? LOCAL_FOLDER_CONCURRENCY : (storage.capabilities.folderConcurrency ?? FOLDER_CONCURRENCY)
   const each = { signal: options.signal, link: options.link, ownCopy: options.ownCopy, folderReady: true, deferSync: true, fresh }
   let files = manifest.files
-  // Small files from a local storage into a new folder: on threads (see threaded-copy-out.ts).
-  // Not into a folder that may hold an earlier attempt's files to resume, nor where the cache
-  // gets links instead of copies (one copy on disk, issue 14): the first small file tells.
+  // Small files from a local storage into a new folder: on threads (see threaded-copy-out.ts),
+  // copied, or linked where the cache takes links (one copy on disk, issue 14) as the first
+  // small file tells. Not into a folder that may hold an earlier attempt's files to resume.
   const localPath = fresh ? storage.localPath?.bind(storage) : undefined
   const small = localPath ? files.filter((f) => f.size <= THREADED_COPY_MAX_BYTES) : []
   const first = small[0]
-  const links =
+  const linked =
     !options.ownCopy && each.link !== undefined && first !== undefined && small.length >= THREADED_COPY_MIN_FILES
       ? await linkVerified(storage, blobLocation(first.digest), first, join(destination, first.path), each.link, each)
-      : false
-  if (links && first) {
+      : null
+  if (linked && first) {
     done += first.size
-    files = files.filter((f) => f !== first)
+    options.onProgress?.({ bytes: done, total })
   }
-  if (localPath && !links && small.length >= THREADED_COPY_MIN_FILES) {
-    if (!options.ownCopy) each.link = undefined
-    await copyOnThreads(small, destination, (file) => localPath(blobLocation(file.digest)), {
+  if (localPath && small.length >= THREADED_COPY_MIN_FILES) {
+    if (!options.ownCopy && !linked) each.link = undefined
+    // What the threads could not link (another user's blob in a shared store) goes below, as the large files do.
+    const left = await copyOnThreads(linked ? small.slice(1) : small, destination, (file) => localPath(blobLocation(file.digest)), {
       signal: options.signal,
+      link: linked ?? undefined,
       onBytes: (bytes) => {
         done += bytes
         options.onProgress?.({ bytes: done, total })
       },
     })
-    files = files.filter((f) => f.size > THREADED_COPY_MAX_BYTES)
+    files = [...left, ...files.filter((f) => f.size > THREADED_COPY_MAX_BYTES)]
   }
   await runPool(files, concurrency, async (file) => {
     const path = join(destination, file.path)
     // Once a file could not be linked here (no reflinks on this filesystem, hard links not
     // accepted), the others are copied without trying again: the answer is the same for the
     // rest of the folder (but for a file of another user in a shared store, copied too).
-    const linked = each.link !== undefined && (await linkVerified(storage, blobLocation(file.digest), file, path, each.link, each))
-    if (!linked) {
+    const how = each.link !== undefined ? await linkVerified(storage, blobLocation(file.digest), file, path, each.link, each) : null
+    if (how === null) {
       each.link = undefined
       await fetchVerified(storage, blobLocation(file.digest), file, path, each)
     }

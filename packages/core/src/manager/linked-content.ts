@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { mkdir, open, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Cache } from '../contracts/cache.js'
-import type { LinkOptions, Storage } from '../contracts/storage.js'
+import type { LinkKind, LinkOptions, Storage } from '../contracts/storage.js'
 import { assertDigest, blobLocation, type ContentDigest, hashFile } from '../digest.js'
 import { IntegrityError, NotFoundError } from '../errors/index.js'
 import type { ManagerParts } from './manager-parts.js'
@@ -26,8 +26,8 @@ export function linkOptionsFor(cache: Cache): LinkOptions {
 
 /**
  * Fills `destination` by linking the blob, then verifies it as a download would be verified
- * (the digest of what is there now, read once, no write). False when the storage cannot link
- * it here: the caller downloads. IntegrityError when the stored bytes are wrong. With
+ * (the digest of what is there now, read once, no write); answers how it was linked. Null when
+ * the storage cannot link it here: the caller downloads. IntegrityError when the stored bytes are wrong. With
  * `ownCopy` (only with reflinks: a clone's writes stay on its side) the file is made writable
  * by its owner, as a copy would be, whatever the blob's read-only mode.
  */
@@ -38,16 +38,16 @@ export async function linkVerified(
   destination: string,
   link: LinkOptions,
   options: { signal?: AbortSignal; ownCopy?: boolean } = {},
-): Promise<boolean> {
+): Promise<LinkKind | null> {
   const { signal } = options
-  if (!storage.linkTo || location !== blobLocation(expected.digest)) return false
+  if (!storage.linkTo || location !== blobLocation(expected.digest)) return null
   await mkdir(dirname(destination), { recursive: true })
   // The caller's own copy is never the blob's own inode: only a clone is writable apart from it.
   const how = await storage.linkTo(location, destination, options.ownCopy ? { hardlink: false } : link).catch((error: unknown) => {
     if (NotFoundError.isInstance(error)) throw new IntegrityError(`${location} is registered but missing from storage`, { cause: error })
     throw error
   })
-  if (how === null) return false
+  if (how === null) return null
   try {
     assertDigest(`${location} (linked from storage)`, await hashFile(destination, { signal }), expected)
     if (options.ownCopy) await makeOwnerWritable(destination)
@@ -55,7 +55,7 @@ export async function linkVerified(
     await rm(destination, { force: true })
     throw error
   }
-  return true
+  return how
 }
 
 /**
