@@ -86,6 +86,20 @@ describe('a cold get of a folder of many small files fills the cache on threads'
     await s.manager.close()
   })
 
+  it("with hard links, copies the blobs another user owns when most are theirs (a shared store), and links our own", async () => {
+    const s = await stackWithFolder('always')
+    const theirs = Object.keys(s.files).filter((name) => name !== 'd0/f0.bin' && name !== 'd1/f1.bin' && name !== 'big/weights.bin')
+    for (const name of theirs) await chown(s.blobOf(name).file, 65534, 65534)
+    const path = await s.manager.get('fill/folder')
+    for (const [name, bytes] of Object.entries(s.files)) {
+      expect((await readFile(join(path, name))).equals(bytes), name).toBe(true)
+      const linked = (await stat(join(path, name))).ino === (await stat(s.blobOf(name).file)).ino
+      expect(linked, name).toBe(!theirs.includes(name))
+    }
+    expect((await s.manager.verify('fill/folder')).problems).toEqual([])
+    await s.manager.close()
+  })
+
   it('with hard links, refuses a damaged small blob and caches nothing, nor links anything to it', async () => {
     const s = await stackWithFolder('always')
     const blob = s.blobOf('d1/f7.bin')

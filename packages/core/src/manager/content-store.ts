@@ -258,15 +258,15 @@ export async function fetchFolder(
   }
   if (localPath && small.length >= THREADED_COPY_MIN_FILES) {
     if (!options.ownCopy && !linked) each.link = undefined
-    // What the threads could not link (another user's blob in a shared store) goes below, as the large files do.
-    const left = await copyOnThreads(linked ? small.slice(1) : small, destination, (file) => localPath(blobLocation(file.digest)), {
-      signal: options.signal,
-      link: linked ?? undefined,
-      onBytes: (bytes) => {
-        done += bytes
-        options.onProgress?.({ bytes: done, total })
-      },
-    })
+    const sourceOf = (file: ManifestEntry) => localPath(blobLocation(file.digest))
+    const onBytes = (bytes: number) => {
+      done += bytes
+      options.onProgress?.({ bytes: done, total })
+    }
+    let left = await copyOnThreads(linked ? small.slice(1) : small, destination, sourceOf, { signal: options.signal, link: linked ?? undefined, onBytes })
+    // What the threads could not link (blobs of other users in a shared store) is copied: on
+    // the threads too when there is much of it, else below, as the large files are.
+    if (linked && left.length >= THREADED_COPY_MIN_FILES) left = await copyOnThreads(left, destination, sourceOf, { signal: options.signal, onBytes })
     files = [...left, ...files.filter((f) => f.size > THREADED_COPY_MAX_BYTES)]
   }
   await runPool(files, concurrency, async (file) => {
