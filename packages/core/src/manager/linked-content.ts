@@ -26,10 +26,10 @@ export function linkOptionsFor(cache: Cache): LinkOptions {
 
 /**
  * Fills `destination` by linking the blob, then verifies it as a download would be verified
- * (the digest of what is there now, read once, no write); answers how it was linked. Null when
- * the storage cannot link it here: the caller downloads. IntegrityError when the stored bytes are wrong. With
- * `ownCopy` (only with reflinks: a clone's writes stay on its side) the file is made writable
- * by its owner, as a copy would be, whatever the blob's read-only mode.
+ * (the digest of what is there now, read once, no write); answers how it was linked. Null
+ * when the storage cannot link it here: the caller downloads. IntegrityError when the stored
+ * bytes are wrong. With `ownCopy` (only with reflinks: a clone's writes stay on its side) the
+ * file is made writable by its owner, as a copy would be, whatever the blob's read-only mode.
  */
 export async function linkVerified(
   storage: Storage,

@@ -10,8 +10,9 @@ import { FILE_READ_SOURCE } from './thread-file-read.js'
  * A folder's small files copied to the caller's own copy on worker threads: from a local
  * storage's blobs (content-store.ts, a cold get --out or a cache fill), each hashed and checked
  * against the manifest before it is written (or, filling a cache that takes links, linked once
- * checked), or from a sealed cache entry (copy-out.ts, a warm one), copied as it is. Either way each source is opened without following a link, a regular file only, and
- * written to a new file. Why threads: a folder of 10⁵ small files is bound by per-file system
+ * checked), or from a sealed cache entry (copy-out.ts, a warm one), copied as it is. Either way
+ * each source is opened without following a link, a regular file only, and written to a new
+ * file. Why threads: a folder of 10⁵ small files is bound by per-file system
  * calls, and by disk latency where the sources are not in the page cache (a VM reclaims idle
  * page cache); one thread issues them one at a time, four keep the disk and both cores busy.
  * Measured on the 2-core machine, each half of the benchmark's 10⁵-file folder: 12.3 s on one
