@@ -20,6 +20,7 @@ export { fileNameOf, MAX_FILE_NAME_BYTES, validateFileName } from './file-name.j
 export { type DataYamlLimits, type DataYamlProblem, MAX_YAML_ALIASES, MAX_YAML_DEPTH, MAX_YAML_NODES, parseDataYaml, yamlPosition } from './data-yaml.js'
 export { checkDescription, checkMetadata, MAX_DESCRIPTION_BYTES, MAX_METADATA_BYTES, MAX_METADATA_DEPTH } from './metadata-limits.js'
 export { checkLocation } from './location.js'
+export { NO_HARDLINK_CODES, NO_REFLINK_CODES } from './link-errors.js'
 export { checkPresignRequest, checkPresignTarget, MAX_PRESIGN_EXPIRES_SECONDS, MAX_PRESIGNED_PUT_BYTES } from './presign-request.js'
 export { readOnlyModesHold } from './write-protection.js'
 export * from './query.js'

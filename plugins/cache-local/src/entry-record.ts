@@ -1,7 +1,7 @@
-import { chmodSync, type Stats, statSync } from 'node:fs'
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, openSync, type Stats, statSync } from 'node:fs'
 import { chmod, readdir, readFile, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { hashFile, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
+import { type CacheFileIdentity, hashFile, InvalidInputError, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
 import { isMissing } from './file-system.js'
 import { sealOnThreads, THREADED_SEAL_MIN_FILES } from './seal-on-threads.js'
 
@@ -55,13 +55,20 @@ async function readFileList(dataPath: string): Promise<RecordedFile[]> {
  * with the full list written beside the data first (the record is the commit point), so that
  * reading the record on every get stays cheap.
  */
-export async function recordFiles(dataPath: string, files: RecordedFile[]): Promise<Pick<EntryRecord, 'files' | 'fileCount'>> {
-  if (files.length <= FULL_CHECK_FILES) return { files, fileCount: files.length }
-  await writeFileAtomic(fileListPath(dataPath), JSON.stringify(files))
-  return { files: sample(files, FULL_CHECK_FILES), fileCount: files.length }
+export async function recordFiles(dataPath: string, files: readonly RecordedFile[]): Promise<Pick<EntryRecord, 'files' | 'fileCount'>> {
+  // Only a RecordedFile's own fields, whatever else the objects hold (set()'s given files).
+  if (files.length <= FULL_CHECK_FILES) return { files: files.map(recorded), fileCount: files.length }
+  await writeFileAtomic(fileListPath(dataPath), JSON.stringify(files, RECORDED_FIELDS))
+  return { files: sample(files, FULL_CHECK_FILES).map(recorded), fileCount: files.length }
 }
 
-function sample<T>(items: T[], count: number): T[] {
+const RECORDED_FIELDS = ['path', 'size', 'mtimeMs', 'ino']
+
+function recorded({ path, size, mtimeMs, ino }: RecordedFile): RecordedFile {
+  return { path, size, mtimeMs, ino }
+}
+
+function sample<T>(items: readonly T[], count: number): readonly T[] {
   if (items.length <= count) return items
   const step = items.length / count
   return Array.from({ length: count }, (_, i) => items[Math.floor(i * step)] as T)
@@ -92,12 +99,15 @@ export async function writeRecord(folder: string, record: EntryRecord): Promise<
  * Makes the files of freshly moved data read-only (`mode`: 0o400, or 0o444 in a shared cache),
  * so that an accidental edit fails loudly, and records what get() later compares against. chmod changes ctime, not mtime, so the
  * recorded identity stays valid. A file entry's mtime is set one second into the past, so that
- * the next write through it is seen whenever it happens.
+ * the next write through it is seen whenever it happens. A folder's files `given` by the
+ * caller that made them (set()'s `files`, each from an fstat once complete) are recorded as
+ * given, and only those not in their sealed mode are changed.
  */
 export async function sealData(
   dataPath: string,
   kind: EntryRecord['kind'],
   mode: number,
+  given?: readonly CacheFileIdentity[],
 ): Promise<Pick<EntryRecord, 'size' | 'mtimeMs' | 'ino' | 'files' | 'fileCount'>> {
   if (kind === 'file') {
     const found = await stat(dataPath)
@@ -113,11 +123,52 @@ export async function sealData(
     const info = await stat(dataPath)
     return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino }
   }
+  if (given !== undefined) return recordGiven(dataPath, given, mode)
   const paths: string[] = []
   for await (const path of filesUnder(dataPath, '')) paths.push(path)
   // Many files on threads (see seal-on-threads.ts), fewer on the event loop.
   const files = paths.length >= THREADED_SEAL_MIN_FILES ? await sealOnThreads(dataPath, paths, mode) : await sealHere(dataPath, paths, mode)
   return { size: files.reduce((sum, file) => sum + file.size, 0), ...(await recordFiles(dataPath, files)) }
+}
+
+/**
+ * The record of a folder whose files the caller gave, trusted to be all of them as they are:
+ * those not in their sealed mode (made outside the caller's sealing, usually few) are changed
+ * now; the rest were sealed as they were made. Every path is checked as one inside the folder
+ * before anything is touched, and a file is changed only if it is a regular file, not through
+ * a link.
+ */
+async function recordGiven(dataPath: string, given: readonly CacheFileIdentity[], mode: number): Promise<Pick<EntryRecord, 'size' | 'files' | 'fileCount'>> {
+  let size = 0
+  const unsealed: string[] = []
+  for (const file of given) {
+    const parts = file.path.split('/')
+    if (parts.some((part) => part === '' || part === '.' || part === '..')) throw new InvalidInputError(`cache: ${JSON.stringify(file.path)} is not a path inside the folder`)
+    if (file.mode !== sealedMode(file, mode)) unsealed.push(file.path)
+    size += file.size
+  }
+  // Many (a shared cache's 0444 over blobs linked in 0400) on threads, as a folder without a list.
+  if (unsealed.length >= THREADED_SEAL_MIN_FILES) await sealOnThreads(dataPath, unsealed, mode)
+  else for (const path of unsealed) sealFile(join(dataPath, ...path.split('/')), path, mode)
+  return { size, ...(await recordFiles(dataPath, given)) }
+}
+
+/** One given file sealed through its descriptor: opened without following a link, a regular file only. */
+function sealFile(full: string, path: string, mode: number): void {
+  let fd: number
+  try {
+    fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new InvalidInputError(`cache: ${JSON.stringify(path)} is a link, not a file of the folder`)
+    throw error
+  }
+  try {
+    const info = fstatSync(fd)
+    if (!info.isFile()) throw new InvalidInputError(`cache: ${JSON.stringify(path)} is not a regular file`)
+    fchmodSync(fd, sealedMode(info, mode))
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** sealData's stat and chmod of each file, several at once: a folder of many files is bound by per-file latency, not bytes. */
@@ -137,7 +188,7 @@ function sealHere(dataPath: string, paths: readonly string[], mode: number): Pro
  * than one name) also keeps the read bits it had, so that sealing it into a private cache never
  * takes away what a shared store's readers need. Write bits are never kept.
  */
-function sealedMode(info: Stats, mode: number): number {
+function sealedMode(info: { nlink: number; mode: number }, mode: number): number {
   return info.nlink > 1 ? mode | (info.mode & 0o444) : mode
 }
 

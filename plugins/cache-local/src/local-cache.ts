@@ -46,6 +46,8 @@ export class LocalCache implements Cache {
   readonly shared: boolean
   /** See the `hardlinks` option: whether set() is handed hard links to a local storage's files. */
   readonly acceptsHardlinks: boolean
+  /** The mode of an entry's files: read-only, for its owner or (shared) for everyone. */
+  readonly sealedFileMode: number
 
   constructor(options: LocalCacheOptions) {
     if (typeof options?.path !== 'string' || options.path === '') {
@@ -55,6 +57,7 @@ export class LocalCache implements Cache {
     this.maxBytes = options.maxBytes
     this.staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS
     this.shared = options.shared === true
+    this.sealedFileMode = this.shared ? 0o444 : 0o400
     const hardlinks = options.hardlinks ?? 'protected'
     this.acceptsHardlinks = hardlinks === 'always' || (hardlinks === 'protected' && readOnlyModesHold())
     this.layout = new CacheLayout(this.root)
@@ -90,7 +93,7 @@ export class LocalCache implements Cache {
       const dataPath = join(folder, data)
       await moveInto(path, dataPath)
       try {
-        const sealed = await sealData(dataPath, kind, this.shared ? 0o444 : 0o400)
+        const sealed = await sealData(dataPath, kind, this.sealedFileMode, kind === 'folder' ? options.files : undefined)
         await writeRecord(folder, { version: 1, key, kind, data, ...sealed, createdAt: Date.now(), expiresAt })
       } catch (error) {
         // Give the caller its data back rather than losing it with the failed entry.

@@ -29,7 +29,9 @@ parentPort.on('message', ([root, joined, mode]) => {
   for (let i = 0; i < paths.length; i++) {
     try {
       const full = path.join(root, paths[i])
-      const info = fs.statSync(full)
+      // Not through a link: a folder's files found by a walk, or given by the caller that made them.
+      const info = fs.lstatSync(full)
+      if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' })
       // As sealedMode in entry-record.ts: a file with other names keeps its read bits too.
       fs.chmodSync(full, info.nlink > 1 ? mode | (info.mode & 0o444) : mode)
       identities[3 * i] = info.size

@@ -37,6 +37,11 @@ export abstract class TieredCache implements Cache {
     return this.local.acceptsHardlinks
   }
 
+  /** As the local tier, whose set() seals the files. */
+  get sealedFileMode(): number {
+    return this.local.sealedFileMode
+  }
+
   async get(key: string): Promise<string | null> {
     const path = (await this.local.get(key)) ?? (isContentDigest(key) ? await this.fromShared(key) : null)
     if (path === null) {

@@ -1,15 +1,12 @@
 import { constants, type Stats } from 'node:fs'
 import { copyFile, type FileHandle, link, lstat, open, rename, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { type LinkKind, type LinkOptions, NotFoundError, temporaryPathFor } from '@assets/core'
+import { type LinkKind, type LinkOptions, NO_HARDLINK_CODES, NO_REFLINK_CODES, NotFoundError, temporaryPathFor } from '@assets/core'
 import { errnoCode, wrapFileSystemError } from './file-system-error.js'
 
-// What copyFile with COPYFILE_FICLONE_FORCE answers where the filesystem cannot clone (ext4,
-// tmpfs), across filesystems, or where the kernel lacks the call.
-const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EPERM'])
-// What link answers across filesystems, for a file another user owns (fs.protected_hardlinks),
-// at the link-count limit, or on a filesystem without hard links.
-const NO_HARDLINK = new Set(['EXDEV', 'EPERM', 'EACCES', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'])
+// Where a clone or a hard link cannot be made (core's link-errors.ts, shared with its linking threads).
+const NO_REFLINK = new Set(NO_REFLINK_CODES)
+const NO_HARDLINK = new Set(NO_HARDLINK_CODES)
 
 /**
  * Places the file at `path` (the object at `location`) at `destPath` without copying its bytes:

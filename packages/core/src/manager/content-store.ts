@@ -4,6 +4,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { ManifestEntry } from '../asset-record.js'
 import { syncFileSystem, type TransferProgress } from '../atomic-file.js'
+import type { CacheFileIdentity } from '../contracts/cache.js'
 import type { LinkOptions, Storage } from '../contracts/storage.js'
 import { assertDigest, blobLocation, type ContentDigest, hashFile, toContentDigest } from '../digest.js'
 import { IntegrityError, NotFoundError, UnsupportedOperationError } from '../errors/index.js'
@@ -37,6 +38,11 @@ export interface TransferOptions {
    * is made writable, as a copy is, and a folder is not synced at the end (as with `cp`).
    */
   ownCopy?: boolean
+  /**
+   * Filling a cache with this `sealedFileMode`: a folder's files made on threads are sealed with
+   * it as they are made, and fetchFolder answers every file's identity for the cache's set().
+   */
+  sealMode?: number
 }
 
 export interface StoreOptions extends TransferOptions {
@@ -216,6 +222,8 @@ interface FolderFetchOptions {
  * Materialises a folder asset under `destination`, verifying every file: its folders made
  * first, once each, its files fetched several at a time without an fsync each, then one
  * syncfs of the destination's filesystem (see syncFileSystem), but for the caller's own copy.
+ * With `sealMode`, where its files were made on threads, answers each file's identity (in the
+ * manifest's order) for the cache's set(); else undefined.
  */
 export async function fetchFolder(
   storage: Storage,
@@ -223,7 +231,7 @@ export async function fetchFolder(
   digest: ContentDigest,
   destination: string,
   options: TransferOptions = {},
-): Promise<void> {
+): Promise<CacheFileIdentity[] | undefined> {
   const manifest = await readManifest(storage, manifestLocation, digest, options.signal)
   const total = manifest.files.reduce((n, f) => n + f.size, 0)
   let done = 0
@@ -246,7 +254,10 @@ export async function fetchFolder(
   // copied, or linked where the cache takes links (one copy on disk, issue 14) as the first
   // small file tells. Not into a folder that may hold an earlier attempt's files to resume.
   const localPath = fresh ? storage.localPath?.bind(storage) : undefined
-  const small = localPath ? files.filter((f) => f.size <= THREADED_COPY_MAX_BYTES) : []
+  // The small files' indexes in the manifest, and the files.
+  const smallAt: number[] = []
+  if (localPath) for (let i = 0; i < files.length; i++) if ((files[i] as ManifestEntry).size <= THREADED_COPY_MAX_BYTES) smallAt.push(i)
+  const small = smallAt.map((i) => files[i] as ManifestEntry)
   const first = small[0]
   const linked =
     !options.ownCopy && each.link !== undefined && first !== undefined && small.length >= THREADED_COPY_MIN_FILES
@@ -256,6 +267,10 @@ export async function fetchFolder(
     done += first.size
     options.onProgress?.({ bytes: done, total })
   }
+  // What the threads sealed (with sealMode): five numbers per manifest file (see onSealed),
+  // NaN for the others, made into the cache's list once at the end. Not a Map of an object per
+  // file as they come: that, and a second list, took a cold get of 10⁵ files to 220 MB.
+  let sealed: Float64Array | undefined
   if (localPath && small.length >= THREADED_COPY_MIN_FILES) {
     if (!options.ownCopy && !linked) each.link = undefined
     const sourceOf = (file: ManifestEntry) => localPath(blobLocation(file.digest))
@@ -263,11 +278,23 @@ export async function fetchFolder(
       done += bytes
       options.onProgress?.({ bytes: done, total })
     }
-    let left = await copyOnThreads(linked ? small.slice(1) : small, destination, sourceOf, { signal: options.signal, link: linked ?? undefined, onBytes })
+    const ids = options.sealMode === undefined ? undefined : new Float64Array(5 * files.length).fill(Number.NaN)
+    sealed = ids
+    // Each pass's files, by their index in the manifest.
+    let passAt = linked ? smallAt.slice(1) : smallAt
+    const seal = () => {
+      const at = passAt
+      return { sealMode: options.sealMode, onSealed: ids && ((k: number, identity: Float64Array) => ids.set(identity, 5 * (at[k] as number))) }
+    }
+    let left = await copyOnThreads(linked ? small.slice(1) : small, destination, sourceOf, { signal: options.signal, link: linked ?? undefined, onBytes, ...seal() })
+    passAt = left.map((k) => passAt[k] as number)
     // What the threads could not link (blobs of other users in a shared store) is copied: on
     // the threads too when there is much of it, else below, as the large files are.
-    if (linked && left.length >= THREADED_COPY_MIN_FILES) left = await copyOnThreads(left, destination, sourceOf, { signal: options.signal, onBytes })
-    files = [...left, ...files.filter((f) => f.size > THREADED_COPY_MAX_BYTES)]
+    if (linked && left.length >= THREADED_COPY_MIN_FILES) {
+      left = await copyOnThreads(passAt.map((i) => files[i] as ManifestEntry), destination, sourceOf, { signal: options.signal, onBytes, ...seal() })
+      passAt = left.map((k) => passAt[k] as number)
+    }
+    files = [...passAt.map((i) => files[i] as ManifestEntry), ...files.filter((f) => f.size > THREADED_COPY_MAX_BYTES)]
   }
   await runPool(files, concurrency, async (file) => {
     const path = join(destination, file.path)
@@ -282,5 +309,17 @@ export async function fetchFolder(
     done += file.size
     options.onProgress?.({ bytes: done, total })
   })
+  // The few files made here (the first link, large files, what the threads left) are taken by
+  // a stat; the cache changes their modes. Before the syncfs, which then covers the threads' chmods.
+  const identities = sealed && manifest.files.map((file, i) => identityOf(file.path, sealed, i, destination))
   if (!options.ownCopy) await syncFileSystem(destination)
+  return identities
+}
+
+/** File i's identity as a thread sealed it, else as a stat of it finds it. */
+function identityOf(path: string, sealed: Float64Array, i: number, destination: string): CacheFileIdentity {
+  const at = (n: number) => sealed[5 * i + n] as number
+  if (!Number.isNaN(at(0))) return { path, size: at(0), mtimeMs: at(1), ino: at(2), mode: at(3), nlink: at(4) }
+  const info = statSync(join(destination, path))
+  return { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777, nlink: info.nlink }
 }

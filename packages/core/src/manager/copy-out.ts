@@ -42,7 +42,7 @@ export async function copyOut(source: string, target: string): Promise<void> {
       (file) => join(source, file.path),
       { keepMode: true },
     )
-    rest = left.map((file) => file.path)
+    rest = left.map((at) => files[at] as string)
   }
   await runPool(rest, COPY_CONCURRENCY, (path) => copyWritable(join(source, path), join(target, path)))
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import type { AssetRecord } from '../asset-record.js'
 import { temporaryPathFor, type TransferProgress } from '../atomic-file.js'
-import type { Cache } from '../contracts/cache.js'
+import type { Cache, CacheFileIdentity } from '../contracts/cache.js'
 import { blobLocation, type ContentDigest, isPinDigest, type PinDigest } from '../digest.js'
 import { hasErrorCode, IntegrityError, InvalidInputError, NotFoundError } from '../errors/index.js'
 import { createHash } from 'node:crypto'
@@ -50,14 +50,14 @@ async function download(
   destination: string,
   options: GetOptions,
   context: MutationContext,
-  how: Pick<TransferOptions, 'link' | 'ownCopy'> = {},
-): Promise<AssetRecord> {
+  how: Pick<TransferOptions, 'link' | 'ownCopy' | 'sealMode'> = {},
+): Promise<{ record: AssetRecord; files?: CacheFileIdentity[] }> {
   const transfer = { signal: options.signal, onProgress: options.onProgress, ...how }
   const storage = await storageOfRecord(parts, record)
-  if (isPinDigest(record.digest)) return firstReadOfReference(parts.registry, storage, record, destination, transfer, context)
-  if (record.type === 'folder') await fetchFolder(storage, record.location, record.digest as ContentDigest, destination, transfer)
-  else await fetchVerified(storage, record.location, record as AssetRecord & { digest: ContentDigest }, destination, transfer)
-  return record
+  if (isPinDigest(record.digest)) return { record: await firstReadOfReference(parts.registry, storage, record, destination, transfer, context) }
+  if (record.type === 'folder') return { record, files: await fetchFolder(storage, record.location, record.digest as ContentDigest, destination, transfer) }
+  await fetchVerified(storage, record.location, record as AssetRecord & { digest: ContentDigest }, destination, transfer)
+  return { record }
 }
 
 /** How `get --out` fetches content the cache lacks: a copy of the caller's own, reflinked where the filesystem clones. */
@@ -88,8 +88,10 @@ async function cachedPath(
     if (filled) return { path: filled, record }
     const staging = cache.stagingPath(cacheKey(record))
     await mkdir(dirname(staging), { recursive: true })
-    record = await download(parts, record, staging, options, context, { link: linkOptionsFor(cache) })
-    return { path: await cache.set(cacheKey(record), staging), record }
+    // Sealed as made, where the cache says how: set() then takes the files' identities as given.
+    const fetched = await download(parts, record, staging, options, context, { link: linkOptionsFor(cache), sealMode: cache.sealedFileMode })
+    record = fetched.record
+    return { path: await cache.set(cacheKey(record), staging, fetched.files === undefined ? {} : { files: fetched.files }), record }
   } finally {
     await lock.release()
   }
@@ -156,7 +158,7 @@ export async function getContent(parts: ManagerParts, given: AssetRecord, option
       await copyOut(path, target)
     } else {
       await mkdir(dirname(target), { recursive: true })
-      record = await download(parts, record, target, options, context, out === undefined ? {} : OUT_COPY)
+      record = (await download(parts, record, target, options, context, out === undefined ? {} : OUT_COPY)).record
     }
     if (out === undefined) return target
     // Checked again: a download can take long enough for `out` to have become something else.

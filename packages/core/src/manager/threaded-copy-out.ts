@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { LinkKind } from '../contracts/storage.js'
 import { blobLocation, type ContentDigest } from '../digest.js'
 import { BackendUnavailableError, IntegrityError } from '../errors/index.js'
+import { NO_HARDLINK_CODES, NO_REFLINK_CODES } from '../link-errors.js'
 import { BATCH_FILES, runBatchesOnThreads } from './thread-batches.js'
 import { FILE_READ_SOURCE } from './thread-file-read.js'
 
@@ -37,11 +38,17 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 ${FILE_READ_SOURCE}
-const { maxBytes, keepMode, link, uid, dev } = workerData
+const { maxBytes, keepMode, link, uid, dev, sealMode } = workerData
 const LEFT = -1
-// As storage-local's link-object.ts: what a clone or a hard link answers where it cannot be made.
-const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EPERM'])
-const NO_HARDLINK = new Set(['EXDEV', 'EPERM', 'EACCES', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'])
+/** The batch's identities: size, mtime, inode, mode and links of each file sealed, NaN for the others. */
+let ids
+/** The identity of file k of the batch from a stat taken once it is complete and sealed. */
+function note(k, info) {
+  ids.set([info.size, info.mtimeMs, info.ino, info.mode & 0o7777, info.nlink], 5 * k)
+}
+// What a clone or a hard link answers where it cannot be made (link-errors.ts, as storage-local's linkTo).
+const NO_REFLINK = new Set(${JSON.stringify(NO_REFLINK_CODES)})
+const NO_HARDLINK = new Set(${JSON.stringify(NO_HARDLINK_CODES)})
 /** The source opened without following a link, or what its absence means. */
 function openSource(from, checked) {
   try {
@@ -65,7 +72,7 @@ function mismatch(bytes, size, digest) {
  * one: only of our own file on the destination's filesystem, made read-only first through the
  * descriptor (the file checked), and only that inode goes out (the name may have been swapped).
  */
-function linkOne(from, to, size, digest) {
+function linkOne(k, from, to, size, digest) {
   const fd = openSource(from, true)
   if (typeof fd !== 'number') return fd
   try {
@@ -82,10 +89,12 @@ function linkOne(from, to, size, digest) {
         if (NO_HARDLINK.has(error.code)) return LEFT
         throw error
       }
-      if (fs.lstatSync(to).ino !== info.ino) {
+      const linked = fs.lstatSync(to)
+      if (linked.ino !== info.ino) {
         fs.unlinkSync(to)
         return LEFT
       }
+      if (sealMode >= 0) note(k, linked)
       return size
     }
     try {
@@ -95,11 +104,15 @@ function linkOne(from, to, size, digest) {
       fs.rmSync(to, { force: true })
       return LEFT
     }
-    // The clone is what the cache keeps: its bytes are the ones checked.
+    // The clone is what the cache keeps: its bytes are the ones checked, then it is sealed.
     const clone = fs.openSync(to, READ)
     let wrong
     try {
       wrong = mismatch(readUpTo(clone, size + 1), size, digest)
+      if (!wrong && sealMode >= 0) {
+        fs.fchmodSync(clone, sealMode)
+        note(k, fs.fstatSync(clone))
+      }
     } finally {
       fs.closeSync(clone)
     }
@@ -110,9 +123,9 @@ function linkOne(from, to, size, digest) {
   }
 }
 /** The bytes written, LEFT, or a problem. */
-function copy(from, to, size, digest) {
+function copy(k, from, to, size, digest) {
   const checked = digest !== ''
-  if (link && checked) return linkOne(from, to, size, digest)
+  if (link && checked) return linkOne(k, from, to, size, digest)
   const fd = openSource(from, checked)
   if (typeof fd !== 'number') return fd
   let bytes
@@ -143,6 +156,12 @@ function copy(from, to, size, digest) {
   try {
     let written = 0
     while (written < bytes.length) written += fs.writeSync(out, bytes, written, bytes.length - written)
+    // Sealed only once complete: a file cut short by a kill stays writable, for the resume
+    // that fetches the rest of it.
+    if (checked && sealMode >= 0) {
+      fs.fchmodSync(out, sealMode)
+      note(k, fs.fstatSync(out))
+    }
   } finally {
     fs.closeSync(out)
   }
@@ -151,10 +170,11 @@ function copy(from, to, size, digest) {
 parentPort.on('message', (files) => {
   let bytes = 0
   const left = []
+  ids = new Float64Array(sealMode >= 0 ? (5 * files.length) / 4 : 0).fill(Number.NaN)
   for (let i = 0; i < files.length; i += 4) {
     let result
     try {
-      result = copy(files[i], files[i + 1], files[i + 2], files[i + 3])
+      result = copy(i / 4, files[i], files[i + 1], files[i + 2], files[i + 3])
     } catch (error) {
       result = { failed: String((error && error.message) || error), code: error && error.code }
     }
@@ -165,7 +185,7 @@ parentPort.on('message', (files) => {
       return
     }
   }
-  parentPort.postMessage({ bytes, left })
+  parentPort.postMessage({ bytes, left, ids }, [ids.buffer])
 })
 `
 
@@ -190,20 +210,31 @@ export interface ThreadedCopyOptions {
    * Those that cannot be (another user's blob, another filesystem) are left to the caller.
    */
   link?: LinkKind
+  /**
+   * Files with a digest are sealed with this mode once complete (a cache's `sealedFileMode`),
+   * and each one's identity, from a stat then, goes to `onSealed` with the file's index in
+   * `files`: a copy or a clone gets the mode, a hard link keeps the blob's read-only one. What
+   * the caller's cache would otherwise do in a pass of its own over the folder, a stat and a
+   * chmod per file.
+   */
+  sealMode?: number
+  onSealed?: (at: number, identity: Float64Array) => void
 }
 
 interface BatchAnswer {
   bytes?: number
   /** Indexes in the batch of files without a digest found larger than THREADED_COPY_MAX_BYTES. */
   left?: number[]
+  /** With sealMode: five numbers per file of the batch (see onSealed), NaN for a file not sealed. */
+  ids?: Float64Array
   index?: number
   problem?: { missing?: boolean; wrong?: string; failed?: string; code?: string }
 }
 
 /**
  * Copies (or with `link`, links) `files` on worker threads, each read from `sourceOf(file)`, and
- * answers the files it left to the caller (without a digest, found larger than
- * THREADED_COPY_MAX_BYTES; with `link`, those it could not link). The first
+ * answers the indexes in `files` of those it left to the caller (without a digest, found larger
+ * than THREADED_COPY_MAX_BYTES; with `link`, those it could not link). The first
  * failure rejects once every thread has stopped, so that the caller can remove what was
  * written: an IntegrityError for a source that is a link or not a regular file, for a file
  * with a digest whose source is missing or does not match it, and for one without whose
@@ -215,8 +246,8 @@ export async function copyOnThreads<F extends ThreadedFile>(
   destination: string,
   sourceOf: (file: F) => string,
   options: ThreadedCopyOptions = {},
-): Promise<F[]> {
-  const left: F[] = []
+): Promise<number[]> {
+  const left: number[] = []
   await runBatchesOnThreads<BatchAnswer>({
     source: WORKER_SOURCE,
     workerData: {
@@ -226,6 +257,7 @@ export async function copyOnThreads<F extends ThreadedFile>(
       // What a hard link needs (as storage-local's hardlinkable): a blob we own, on the destination's filesystem.
       uid: typeof process.geteuid === 'function' ? process.geteuid() : -1,
       dev: options.link === 'hardlink' ? statSync(destination).dev : -1,
+      sealMode: options.sealMode ?? -1,
     },
     batches: Math.ceil(files.length / BATCH_FILES),
     // Flattened: source file, destination file, size or -1, digest or '' per file.
@@ -237,7 +269,12 @@ export async function copyOnThreads<F extends ThreadedFile>(
         const file = files[start + (answer.index ?? 0)] as F
         return problemError(file, sourceOf(file), destination, answer.problem)
       }
-      for (const at of answer.left ?? []) left.push(files[start + at] as F)
+      for (const at of answer.left ?? []) left.push(start + at)
+      const ids = answer.ids
+      if (ids && options.onSealed) {
+        // Five numbers per file: size, mtime, inode, mode, links.
+        for (let k = 0; 5 * k < ids.length; k++) if (!Number.isNaN(ids[5 * k])) options.onSealed(start + k, ids.subarray(5 * k, 5 * k + 5))
+      }
       options.onBytes?.(answer.bytes ?? 0)
       return undefined
     },
