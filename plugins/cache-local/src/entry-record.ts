@@ -100,7 +100,7 @@ export async function writeRecord(folder: string, record: EntryRecord): Promise<
  * so that an accidental edit fails loudly, and records what get() later compares against. chmod changes ctime, not mtime, so the
  * recorded identity stays valid. A file entry's mtime is set one second into the past, so that
  * the next write through it is seen whenever it happens. A folder's files `given` by the
- * caller that made them (set()'s `files`, each from an fstat once complete) are recorded as
+ * caller that made them (set()'s `files`, each from a stat once complete) are recorded as
  * given, and only those not in their sealed mode are changed.
  */
 export async function sealData(
