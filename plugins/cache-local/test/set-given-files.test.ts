@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { CacheFileIdentity } from '@assets/core'
 import { rejection, temporaryFolder } from '@assets/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fileListPath } from '../src/entry-record.js'
+import { FULL_CHECK_FILES, fileListPath } from '../src/entry-record.js'
 import { createLocalCache } from '../src/index.js'
 import { THREADED_SEAL_MIN_FILES } from '../src/seal-on-threads.js'
 
@@ -49,7 +49,7 @@ describe('set() with the files its caller sealed (CacheSetOptions.files)', () =>
       expect(info.mode & 0o7777, file.path).toBe(i === 0 ? 0o444 : 0o400)
       expect(info.ctimeMs === ctimes[i], file.path).toBe(i % 5 !== 0)
     }
-    const listed = count > 64 ? (JSON.parse(await readFile(fileListPath(entry), 'utf8')) as unknown[]) : undefined
+    const listed = count > FULL_CHECK_FILES ? (JSON.parse(await readFile(fileListPath(entry), 'utf8')) as unknown[]) : undefined
     if (listed) expect(listed).toEqual(files.map(({ path, size, mtimeMs, ino }) => ({ path, size, mtimeMs, ino })))
     expect(await cache.get('given')).toBe(entry)
     expect(await cache.verify()).toEqual({ checked: 1, removed: [] })
@@ -70,10 +70,11 @@ describe('set() with the files its caller sealed (CacheSetOptions.files)', () =>
 
   // Out of the folder, in its sealed mode already (nothing to change) or not; or a link in it.
   it.each([
-    ['../../victim', 0o400],
-    ['../../victim', 0o644],
-    ['d1/planted', 0o644],
-  ])('refuses a given file %s (mode %o) that is not one of the folder, touches nothing, and gives the folder back', async (path, mode) => {
+    // From the entry's data folder (cache/entries/<shard>/<name>/<generation>) to the sandbox.
+    { path: '../../../../../victim', mode: 0o400, shown: '0400' },
+    { path: '../../../../../victim', mode: 0o644, shown: '0644' },
+    { path: 'd1/planted', mode: 0o644, shown: '0644' },
+  ])('refuses a given file $path (mode $shown) that is not one of the folder, touches nothing, and gives the folder back', async ({ path, mode }) => {
     sandbox = await temporaryFolder('cache-local-given')
     const cache = createLocalCache({ path: join(sandbox, 'cache') })
     const { folder, files } = await filledFolder(6)

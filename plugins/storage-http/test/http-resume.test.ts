@@ -54,10 +54,12 @@ describe('connections cut mid-transfer', () => {
     expect(result).toEqual({ size: SIZE, digest: sha256(bytes) })
     expect(sha256(await readFile(destination))).toBe(sha256(bytes))
     expect(proxy.connections).toBe(4)
-    // Each request after a cut asks only for the rest: one 200, then 206s.
+    // Each request after a cut asks only for the rest: one 200, then 206s (in any order in the
+    // log: nginx logs a request when it ends, not when it begins).
     const statuses = (await nginx.requests(location)).map((r) => r.status)
-    expect(statuses[0]).toBe(200)
-    expect(statuses.slice(1).every((s) => s === 206)).toBe(true)
+    expect(statuses.filter((s) => s === 200)).toEqual([200])
+    expect(statuses.filter((s) => s !== 200).every((s) => s === 206)).toBe(true)
+    expect(statuses.length).toBeGreaterThan(1)
     expect(proxy.responseBytes).toBeLessThanOrEqual(SIZE * 1.05)
   })
 
