@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, openSync, type Stats, statSync } from 'node:fs'
 import { chmod, readdir, readFile, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type CacheFileIdentity, hashFile, InvalidInputError, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
+import { type CacheFileIdentity, checkManifestPath, hashFile, InvalidInputError, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
 import { isMissing } from './file-system.js'
 import { sealOnThreads, THREADED_SEAL_MIN_FILES } from './seal-on-threads.js'
 
@@ -142,8 +142,8 @@ async function recordGiven(dataPath: string, given: readonly CacheFileIdentity[]
   let size = 0
   const unsealed: string[] = []
   for (const file of given) {
-    const parts = file.path.split('/')
-    if (parts.some((part) => part === '' || part === '.' || part === '..')) throw new InvalidInputError(`cache: ${JSON.stringify(file.path)} is not a path inside the folder`)
+    // A folder manifest's rule: relative, no empty, `.` or `..` part, no backslash or control character.
+    checkManifestPath(file.path)
     if (file.mode !== sealedMode(file, mode)) unsealed.push(file.path)
     size += file.size
   }

@@ -74,11 +74,15 @@ describe('set() with the files its caller sealed (CacheSetOptions.files)', () =>
     { path: '../../../../../victim', mode: 0o400, shown: '0400' },
     { path: '../../../../../victim', mode: 0o644, shown: '0644' },
     { path: 'd1/planted', mode: 0o644, shown: '0644' },
-  ])('refuses a given file $path (mode $shown) that is not one of the folder, touches nothing, and gives the folder back', async ({ path, mode }) => {
+    // The victim's absolute path (core's manifest rule; a join would have kept it inside the folder).
+    { path: '<sandbox>/victim', mode: 0o644, shown: '0644' },
+    { path: 'd1/f1\n', mode: 0o644, shown: '0644' },
+  ])('refuses a given file $path (mode $shown) that is not one of the folder, touches nothing, and gives the folder back', async ({ path: given, mode }) => {
     sandbox = await temporaryFolder('cache-local-given')
     const cache = createLocalCache({ path: join(sandbox, 'cache') })
     const { folder, files } = await filledFolder(6)
     const victim = join(sandbox, 'victim')
+    const path = given.replace('<sandbox>', sandbox)
     await writeFile(victim, 'not the cache entry')
     await chmod(victim, 0o644)
     await symlink(victim, join(folder, 'd1/planted'))
