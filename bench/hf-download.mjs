@@ -1,5 +1,6 @@
 // Downloading one LFS file through @assets/storage-huggingface from a test hub on 127.0.0.1
-// against `curl -L -o` (one stream, following the same redirect), in the same run; then the bytes
+// against `curl -L -o` (one stream, following the same redirect) and aria2c (8 connections, with
+// and without its sha256 check), in the same run; then the bytes
 // a download costs when it stops at 50 % and resumes from its range journal.
 // The test hub is nginx answering the hub's resolve URL as huggingface.co does for an LFS file
 // (302 to the CDN with X-Linked-ETag, X-Linked-Size and X-Repo-Commit) and serving the CDN path
@@ -19,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createHuggingFaceStorage } from '@assets/storage-huggingface'
+import { aria2cArgs, hasAria2c } from './aria2c.mjs'
 
 const BYTES = Number(process.env.BENCH_HF_BYTES ?? 1 << 30)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -123,7 +125,7 @@ async function timed(action) {
 async function cappedLink(endpoint, port, oid, context, out) {
   const storage = createHuggingFaceStorage({ repo: 'acme/capped', endpoint }, context)
   const oneStream = createHuggingFaceStorage({ repo: 'acme/capped', endpoint, rangeConcurrency: 1 }, context)
-  const times = { curl: [], plugin: [], pluginOne: [] }
+  const times = { curl: [], plugin: [], pluginOne: [], aria2c: [] }
   for (let i = 0; i < RUNS; i++) {
     rmSync(out, { force: true })
     times.curl.push(await timed(() => run('curl', ['-sS', '-L', '-o', out, `${endpoint}/acme/capped/resolve/main/weights.bin`])))
@@ -134,6 +136,8 @@ async function cappedLink(endpoint, port, oid, context, out) {
     }))
     rmSync(out, { force: true })
     times.pluginOne.push(await timed(() => oneStream.download('weights.bin', out)))
+    rmSync(out, { force: true })
+    if (hasAria2c) times.aria2c.push(await timed(() => run('aria2c', aria2cArgs(`${endpoint}/acme/capped/resolve/main/weights.bin`, out, oid))))
   }
   await storage.close?.()
   await oneStream.close?.()
@@ -144,6 +148,7 @@ async function cappedLink(endpoint, port, oid, context, out) {
   show('curl -L -o (one stream, no hash)', curl)
   show('HuggingFaceStorage.download (8 ranges, sha256 checked)', median(times.plugin), '   goal <= 1.00')
   show('HuggingFaceStorage.download, one stream', median(times.pluginOne))
+  if (hasAria2c) show('aria2c -L, 8 connections, sha256 checked', median(times.aria2c))
 
   // Stopped at 50 % over the capped link, resumed later from the range journal.
   rmSync(out, { force: true })
@@ -175,7 +180,7 @@ try {
   const storage = createHuggingFaceStorage({ repo: 'acme/bench', endpoint }, context)
   const oneStream = createHuggingFaceStorage({ repo: 'acme/bench', endpoint, rangeConcurrency: 1 }, context)
   const out = join(root, 'out.bin')
-  const times = { curl: [], plugin: [], pluginOne: [] }
+  const times = { curl: [], plugin: [], pluginOne: [], aria2c: [], aria2cSha: [] }
   for (let i = -1; i < RUNS; i++) {
     // Round -1 warms the server, the JIT and the page cache, untimed.
     const keep = (list, t) => i >= 0 && list.push(t)
@@ -188,6 +193,13 @@ try {
     }))
     rmSync(out, { force: true })
     keep(times.pluginOne, await timed(() => oneStream.download('weights.bin', out)))
+    if (hasAria2c) {
+      const url = `${endpoint}/acme/bench/resolve/main/weights.bin`
+      rmSync(out, { force: true })
+      keep(times.aria2c, await timed(() => run('aria2c', aria2cArgs(url, out))))
+      rmSync(out, { force: true })
+      keep(times.aria2cSha, await timed(() => run('aria2c', aria2cArgs(url, out, oid))))
+    }
   }
   const curl = median(times.curl)
   const show = (name, t, note = '') => console.log(`${name.padEnd(58)} ${t.toFixed(2)} s  ${(BYTES / (1 << 20) / t).toFixed(0).padStart(5)} MiB/s  ${(t / curl).toFixed(2)} x curl${note}`)
@@ -195,6 +207,10 @@ try {
   show('curl -L -o (one stream, no hash)', curl)
   show('HuggingFaceStorage.download (8 ranges, sha256 checked)', median(times.plugin), '   goal <= 1.00')
   show('HuggingFaceStorage.download, one stream (rangeConcurrency 1)', median(times.pluginOne))
+  if (hasAria2c) {
+    show('aria2c, 8 connections after the redirect (no hash)', median(times.aria2c))
+    show('aria2c, 8 connections after the redirect, sha256 checked', median(times.aria2cSha))
+  } else console.log('aria2c: not installed (Debian: apt-get install aria2), its rows left out')
 
   // Stopped at 50 % (abort), resumed later with resume: true from the range journal.
   rmSync(out, { force: true })

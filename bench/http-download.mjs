@@ -1,6 +1,7 @@
 // Download of one large file from a local nginx through @assets/storage-http (parallel ranged
 // GETs, sha256 of every byte on a worker thread, digest checked) against curl -o (one stream),
-// curl followed by sha256sum, and Pooch (pooch.retrieve with known_hash), in the same run; then
+// curl followed by sha256sum, aria2c (8 connections, with and without its sha256 check) and
+// Pooch (pooch.retrieve with known_hash), in the same run; then
 // the bytes a download costs when a connection is cut once half the object has crossed the
 // wire, and when the download stops at 50 % and resumes later from its range journal.
 // Then the same against a link model: nginx capping every connection at BENCH_LINK_MIBPS
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createHttpStorage } from '@assets/storage-http'
+import { aria2cArgs, hasAria2c } from './aria2c.mjs'
 
 const BYTES = Number(process.env.BENCH_HTTP_BYTES ?? 1 << 30)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -128,7 +130,7 @@ async function cappedLink(port, hex, digest, context, out) {
   const url = `http://127.0.0.1:${port}/capped/object.bin`
   const storage = createHttpStorage({ baseUrl: `http://127.0.0.1:${port}/capped/` }, context)
   const oneStream = createHttpStorage({ baseUrl: `http://127.0.0.1:${port}/capped/`, rangeConcurrency: 1 }, context)
-  const times = { curl: [], plugin: [], pluginOne: [] }
+  const times = { curl: [], plugin: [], pluginOne: [], aria2c: [] }
   for (let i = 0; i < RUNS; i++) {
     rmSync(out, { force: true })
     times.curl.push(await timed(() => run('curl', ['-sS', '-o', out, url])))
@@ -136,6 +138,8 @@ async function cappedLink(port, hex, digest, context, out) {
     times.plugin.push(await timed(() => storage.download('object.bin', out, { digest })))
     rmSync(out, { force: true })
     times.pluginOne.push(await timed(() => oneStream.download('object.bin', out, { digest })))
+    rmSync(out, { force: true })
+    if (hasAria2c) times.aria2c.push(await timed(() => run('aria2c', aria2cArgs(url, out, hex))))
   }
   await storage.close()
   await oneStream.close()
@@ -146,6 +150,7 @@ async function cappedLink(port, hex, digest, context, out) {
   show('curl -o (one stream, no hash)', curl)
   show('@assets/storage-http download (8 ranges, sha256 check)', median(times.plugin), '   goal <= 1.00')
   show('@assets/storage-http download, one stream', median(times.pluginOne))
+  if (hasAria2c) show('aria2c, 8 connections, sha256 checked', median(times.aria2c))
 
   // Stopped at 50 % over the capped link, resumed later from the range journal.
   rmSync(out, { force: true })
@@ -175,7 +180,7 @@ try {
   const context = { allowInsecureStorage: true, cacheDir: root, logger: { warn: (m) => console.warn(m) } }
   const storage = createHttpStorage({ baseUrl: `http://127.0.0.1:${port}/files/` }, context)
   const out = join(root, 'out.bin')
-  const times = { curl: [], curlSha: [], nodeFloor: [], plugin: [], pluginOne: [] }
+  const times = { curl: [], curlSha: [], nodeFloor: [], plugin: [], pluginOne: [], aria2c: [], aria2cSha: [] }
   // The same plugin with one stream (rangeConcurrency 1): what the ranges add.
   const oneStream = createHttpStorage({ baseUrl: `http://127.0.0.1:${port}/files/`, rangeConcurrency: 1 }, context)
   // What this Node receives at best over one connection: the body drained, no hash, no file.
@@ -194,6 +199,12 @@ try {
     times.plugin.push(await timed(() => storage.download('object.bin', out, { digest })))
     rmSync(out, { force: true })
     times.pluginOne.push(await timed(() => oneStream.download('object.bin', out, { digest })))
+    if (hasAria2c) {
+      rmSync(out, { force: true })
+      times.aria2c.push(await timed(() => run('aria2c', aria2cArgs(url, out))))
+      rmSync(out, { force: true })
+      times.aria2cSha.push(await timed(() => run('aria2c', aria2cArgs(url, out, hex))))
+    }
   }
   rmSync(out, { force: true })
   const poochDir = join(root, 'pooch')
@@ -210,6 +221,10 @@ try {
   show('node:http, body drained (no hash, no file): the floor', median(times.nodeFloor))
   show('@assets/storage-http download (8 ranges, sha256 check)', median(times.plugin), '   goal <= 1.00')
   show('@assets/storage-http download, one stream (rangeConcurrency 1)', median(times.pluginOne))
+  if (hasAria2c) {
+    show('aria2c, 8 connections (no hash)', median(times.aria2c))
+    show('aria2c, 8 connections, sha256 checked', median(times.aria2cSha))
+  } else console.log('aria2c: not installed (Debian: apt-get install aria2), its rows left out')
   show('pooch.retrieve(known_hash=sha256:...)', pooch, `   plugin is ${(pooch / median(times.plugin)).toFixed(1)} x faster`)
 
   await oneStream.close()

@@ -44,7 +44,7 @@ async function debianPackages() {
   if (!onDebian) {
     problems.push(
       `missing test tools (Debian package names): ${names}. Install their equivalents for this system ` +
-        '(Ceph with radosgw, nginx with the WebDAV ext module, awscli, Python 3 with anndata, zarr, h5py, boto3 and pooch), ' +
+        '(Ceph with radosgw, nginx with the WebDAV ext module, awscli, Python 3 with anndata, zarr, h5py, boto3 and pooch, aria2c), ' +
         'or run the tests on Debian 12, where `pnpm test` as root installs them itself.',
     )
     return
