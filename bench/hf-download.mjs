@@ -148,7 +148,7 @@ async function cappedLink(endpoint, port, oid, context, out) {
   show('curl -L -o (one stream, no hash)', curl)
   show('HuggingFaceStorage.download (8 ranges, sha256 checked)', median(times.plugin), '   goal <= 1.00')
   show('HuggingFaceStorage.download, one stream', median(times.pluginOne))
-  if (hasAria2c) show('aria2c -L, 8 connections, sha256 checked', median(times.aria2c))
+  if (hasAria2c) show('aria2c, 8 connections after the redirect, sha256 checked', median(times.aria2c))
 
   // Stopped at 50 % over the capped link, resumed later from the range journal.
   rmSync(out, { force: true })

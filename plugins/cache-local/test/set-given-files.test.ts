@@ -74,8 +74,9 @@ describe('set() with the files its caller sealed (CacheSetOptions.files)', () =>
     { path: '../../../../../victim', mode: 0o400, shown: '0400' },
     { path: '../../../../../victim', mode: 0o644, shown: '0644' },
     { path: 'd1/planted', mode: 0o644, shown: '0644' },
-    // The victim's absolute path (core's manifest rule; a join would have kept it inside the folder).
+    // The victim's absolute path; and names core's manifest rule refuses (a backslash, a control character).
     { path: '<sandbox>/victim', mode: 0o644, shown: '0644' },
+    { path: 'd1\\f1', mode: 0o644, shown: '0644' },
     { path: 'd1/f1\n', mode: 0o644, shown: '0644' },
   ])('refuses a given file $path (mode $shown) that is not one of the folder, touches nothing, and gives the folder back', async ({ path: given, mode }) => {
     sandbox = await temporaryFolder('cache-local-given')
