@@ -3,7 +3,7 @@ import { chmod, readdir, readFile, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type CacheFileIdentity, checkManifestPath, hashFile, InvalidInputError, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
 import { isMissing } from './file-system.js'
-import { sealOnThreads, THREADED_SEAL_MIN_FILES } from './seal-on-threads.js'
+import { sealOnThreads, statOnThreads, THREADED_SEAL_MIN_FILES } from './seal-on-threads.js'
 
 /** The sidecar of an entry; writing it is the commit point of set(). */
 export interface EntryRecord {
@@ -48,6 +48,11 @@ export function fileListPath(dataPath: string): string {
 
 async function readFileList(dataPath: string): Promise<RecordedFile[]> {
   return JSON.parse(await readFile(fileListPath(dataPath), 'utf8')) as RecordedFile[]
+}
+
+/** Every file of a folder entry: the record's own list, or the full list beside the data when the record holds a sample. */
+export async function allFiles(dataPath: string, record: EntryRecord): Promise<readonly RecordedFile[]> {
+  return (record.fileCount ?? 0) > (record.files?.length ?? 0) ? await readFileList(dataPath) : (record.files ?? [])
 }
 
 /**
@@ -197,15 +202,22 @@ function sealedMode(info: { nlink: number; mode: number }, mode: number): number
  * reading, so that a warm get stays in the millisecond range. Rewriting a file in place changes
  * its mtime; replacing it changes its inode; truncating it changes its size. A folder of more
  * than FULL_CHECK_FILES files (a zarr store of many chunks) gets an evenly spread sample of
- * that many on the hot path, so a warm get stays fast whatever the count; `verify` checks all.
+ * that many on the hot path, so a warm get stays fast whatever the count, unless the caller
+ * passes all of them (`verify`, and `get` where modes do not stop writes); many are stat'ed on
+ * threads.
  */
-export async function checkData(dataPath: string, record: EntryRecord, files = record.files ?? []): Promise<DataState> {
+export async function checkData(dataPath: string, record: EntryRecord, files: readonly RecordedFile[] = record.files ?? []): Promise<DataState> {
   if (record.kind === 'file') {
     const info = await statOrNull(dataPath)
     if (info === null) return 'missing'
     return sameFile(info, { size: record.size, mtimeMs: record.mtimeMs ?? Number.NaN, ino: record.ino ?? Number.NaN }) ? 'intact' : 'changed'
   }
   if (files.length === 0) return (await statOrNull(dataPath))?.isDirectory() ? 'intact' : 'missing'
+  if (files.length >= THREADED_SEAL_MIN_FILES) {
+    const found = await statOnThreads(dataPath, files.map((file) => file.path))
+    if (files.every((file, index) => sameIdentity(found[index], file))) return 'intact'
+    return (await statOrNull(dataPath)) === null ? 'missing' : 'changed'
+  }
   for (let start = 0; start < files.length; start += STAT_BATCH) {
     const batch = files.slice(start, start + STAT_BATCH)
     const infos = await Promise.all(batch.map((file) => statOrNull(join(dataPath, ...file.path.split('/')))))
@@ -228,8 +240,7 @@ export async function verifyData(dataPath: string, record: EntryRecord): Promise
       }
       return (await stat(dataPath)).size === record.size
     }
-    const all = (record.fileCount ?? 0) > (record.files?.length ?? 0) ? await readFileList(dataPath) : record.files
-    return (await checkData(dataPath, record, all)) === 'intact'
+    return (await checkData(dataPath, record, await allFiles(dataPath, record))) === 'intact'
   } catch (error) {
     if (isMissing(error)) return false
     throw error
@@ -247,7 +258,12 @@ export async function* filesUnder(root: string, relative: string): AsyncGenerato
 }
 
 function sameFile(info: Stats, recorded: { size: number; mtimeMs: number; ino: number }): boolean {
-  return info.isFile() && info.size === recorded.size && info.mtimeMs === recorded.mtimeMs && info.ino === recorded.ino
+  return info.isFile() && sameIdentity(info, recorded)
+}
+
+/** NaN (a file the threads found missing or not regular) matches nothing. */
+function sameIdentity(found: { size: number; mtimeMs: number; ino: number } | undefined, recorded: { size: number; mtimeMs: number; ino: number }): boolean {
+  return found !== undefined && found.size === recorded.size && found.mtimeMs === recorded.mtimeMs && found.ino === recorded.ino
 }
 
 async function statOrNull(path: string): Promise<Stats | null> {

@@ -15,7 +15,7 @@ import {
 } from '@assets/core'
 import { CacheLayout } from './cache-layout.js'
 import { acquireFileLock, type FileLock } from './entry-lock.js'
-import { checkData, type EntryRecord, fileListPath, RECORD_NAME, readRecord, sealData, verifyData, writeRecord } from './entry-record.js'
+import { allFiles, checkData, type DataState, type EntryRecord, fileListPath, RECORD_NAME, type RecordedFile, readRecord, sealData, verifyData, writeRecord } from './entry-record.js'
 import { type ScannedEntry, scanEntries } from './entry-scan.js'
 import { expiresAtFor, isExpired } from './expiry.js'
 import { isMissing } from './file-system.js'
@@ -48,6 +48,8 @@ export class LocalCache implements Cache {
   readonly acceptsHardlinks: boolean
   /** The mode of an entry's files: read-only, for its owner or (shared) for everyone. */
   readonly sealedFileMode: number
+  /** See the `folderCheck` option: whether get() stats every file of a large folder, not a sample. */
+  readonly checksEveryFile: boolean
 
   constructor(options: LocalCacheOptions) {
     if (typeof options?.path !== 'string' || options.path === '') {
@@ -60,6 +62,10 @@ export class LocalCache implements Cache {
     this.sealedFileMode = this.shared ? 0o444 : 0o400
     const hardlinks = options.hardlinks ?? 'protected'
     this.acceptsHardlinks = hardlinks === 'always' || (hardlinks === 'protected' && readOnlyModesHold())
+    // Where the read-only mode does not stop a write through a returned path, only a look at
+    // every file can tell that an entry is still what was cached.
+    const folderCheck = options.folderCheck ?? 'auto'
+    this.checksEveryFile = folderCheck === 'all' || (folderCheck === 'auto' && !readOnlyModesHold())
     this.layout = new CacheLayout(this.root)
     this.values = new ValueStore(this.layout, options.defaultTtl)
   }
@@ -257,13 +263,26 @@ export class LocalCache implements Cache {
         return null
       }
       const dataPath = join(folder, record.data)
-      const state = await checkData(dataPath, record)
+      const state = await this.checkEntry(dataPath, record)
       if (state === 'intact') return dataPath
       // Another process may have replaced the generation between reading the record and the stat.
       if (state === 'missing' && attempt < LOOKUP_ATTEMPTS - 1) continue
       await this.removeEntry(folder, record)
       return null
     }
+  }
+
+  /** As checkData, with every file of a large folder when `checksEveryFile`; a lost file list is a missing entry. */
+  private async checkEntry(dataPath: string, record: EntryRecord): Promise<DataState> {
+    if (!this.checksEveryFile || record.kind !== 'folder') return checkData(dataPath, record)
+    let files: readonly RecordedFile[]
+    try {
+      files = await allFiles(dataPath, record)
+    } catch (error) {
+      if (isMissing(error)) return 'missing'
+      throw error
+    }
+    return checkData(dataPath, record, files)
   }
 
   /** Removes the entry if `record` is still its current generation; true when it did. */

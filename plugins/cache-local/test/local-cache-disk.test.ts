@@ -175,8 +175,8 @@ describe('maintenance', () => {
     expect(await cache.has('notes/c')).toBe(true)
   })
 
-  it('a large folder is sampled on get but verify checks every file', async () => {
-    const cache = await cacheOnNewRoot()
+  it('a large folder is sampled on get (folderCheck: sample) but verify checks every file', async () => {
+    const cache = await cacheOnNewRoot({ folderCheck: 'sample' })
     const folder = cache.stagingPath('zarr/store')
     await mkdir(folder, { recursive: true })
     for (let i = 0; i < 500; i++) await writeFile(join(folder, `chunk.${String(i).padStart(3, '0')}`), `c${i}`)

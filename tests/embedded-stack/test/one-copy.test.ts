@@ -102,6 +102,31 @@ describe('one copy on the embedded default', () => {
     expect(result).toMatchObject({ modesHold: true, sameInode: true, mode: 0o400, write: 'EACCES', intact: true, problems: 0 })
   })
 
+  it('a write through a file of a folder that get returned cannot change what the next get returns: refused by the mode, or found and fetched again (root)', async () => {
+    const s = await stack()
+    const { mkdir, writeFile } = await import('node:fs/promises')
+    const source = join(s.home, 'files', 'tree')
+    // More files than the cache's sample of 64, so that a file outside the sample is written.
+    for (let d = 0; d < 10; d++) await mkdir(join(source, `d${d}`), { recursive: true })
+    for (let i = 0; i < 200; i++) await writeFile(join(source, `d${i % 10}`, `f${String(i).padStart(3, '0')}`), `file ${i}`)
+    await s.manager.put('one/tree', source)
+    const path = await s.manager.get('one/tree')
+    // get answers a named link to the cache entry; its record is beside the entry's data.
+    const record = JSON.parse(await readFile(join(await realpath(path), '..', 'entry.json'), 'utf8')) as { files: Array<{ path: string }>; fileCount: number }
+    expect(record.fileCount).toBe(200)
+    const sampled = new Set(record.files.map((file) => file.path))
+    const target = ['d1/f011', 'd1/f021', 'd1/f031', 'd1/f041'].find((file) => !sampled.has(file)) as string
+    const before = await readFile(join(path, ...target.split('/')), 'utf8')
+    const write = await writeFile(join(path, ...target.split('/')), 'edited').then(
+      () => 'written',
+      (error: NodeJS.ErrnoException) => error.code,
+    )
+    expect(write).toBe(readOnlyModesHold() ? 'EACCES' : 'written')
+    const again = await s.manager.get('one/tree')
+    expect(await readFile(join(again, ...target.split('/')), 'utf8')).toBe(before)
+    await s.manager.close()
+  })
+
   it('a cache miss is filled by a link and verified: a damaged blob is reported, never handed back', async () => {
     const s = await stack('always')
     const bytes = randomBytes(300_000)
