@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, openSync, type Stats, statSync } from 'node:fs'
-import { chmod, readdir, readFile, stat, utimes } from 'node:fs/promises'
+import { chmod, lstat, readdir, readFile, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type CacheFileIdentity, checkManifestPath, hashFile, InvalidInputError, isContentDigest, runPool, writeFileAtomic } from '@assets/core'
 import { isMissing } from './file-system.js'
@@ -46,13 +46,35 @@ export function fileListPath(dataPath: string): string {
   return `${dataPath}.files.json`
 }
 
-async function readFileList(dataPath: string): Promise<RecordedFile[]> {
-  return JSON.parse(await readFile(fileListPath(dataPath), 'utf8')) as RecordedFile[]
+/**
+ * Every file of a folder entry: the record's own list, or the full list beside the data when the
+ * record holds a sample; null when that list is damaged (not JSON, not `fileCount` files, a field
+ * or path that no set() writes), which makes the entry a miss, as a damaged record does. A list
+ * that is not there throws (ENOENT): the entry may have been replaced meanwhile.
+ */
+export async function allFiles(dataPath: string, record: EntryRecord): Promise<readonly RecordedFile[] | null> {
+  const count = record.fileCount ?? 0
+  if (count <= (record.files?.length ?? 0)) return record.files ?? []
+  const text = await readFile(fileListPath(dataPath), 'utf8')
+  let list: unknown
+  try {
+    list = JSON.parse(text)
+  } catch {
+    return null
+  }
+  return Array.isArray(list) && list.length === count && list.every(isRecordedFile) ? list : null
 }
 
-/** Every file of a folder entry: the record's own list, or the full list beside the data when the record holds a sample. */
-export async function allFiles(dataPath: string, record: EntryRecord): Promise<readonly RecordedFile[]> {
-  return (record.fileCount ?? 0) > (record.files?.length ?? 0) ? await readFileList(dataPath) : (record.files ?? [])
+function isRecordedFile(file: unknown): file is RecordedFile {
+  if (typeof file !== 'object' || file === null) return false
+  const { path, size, mtimeMs, ino } = file as Record<string, unknown>
+  if (![size, mtimeMs, ino].every((n) => typeof n === 'number' && Number.isFinite(n))) return false
+  try {
+    checkManifestPath(path as string)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -220,7 +242,8 @@ export async function checkData(dataPath: string, record: EntryRecord, files: re
   }
   for (let start = 0; start < files.length; start += STAT_BATCH) {
     const batch = files.slice(start, start + STAT_BATCH)
-    const infos = await Promise.all(batch.map((file) => statOrNull(join(dataPath, ...file.path.split('/')))))
+    // Not through a link, as on the threads: an entry's files are never links.
+    const infos = await Promise.all(batch.map((file) => statOrNull(join(dataPath, ...file.path.split('/')), lstat)))
     const intact = batch.every((file, index) => {
       const info = infos[index]
       return info !== null && info !== undefined && sameFile(info, file)
@@ -240,7 +263,8 @@ export async function verifyData(dataPath: string, record: EntryRecord): Promise
       }
       return (await stat(dataPath)).size === record.size
     }
-    return (await checkData(dataPath, record, await allFiles(dataPath, record))) === 'intact'
+    const files = await allFiles(dataPath, record)
+    return files !== null && (await checkData(dataPath, record, files)) === 'intact'
   } catch (error) {
     if (isMissing(error)) return false
     throw error
@@ -266,9 +290,9 @@ function sameIdentity(found: { size: number; mtimeMs: number; ino: number } | un
   return found !== undefined && found.size === recorded.size && found.mtimeMs === recorded.mtimeMs && found.ino === recorded.ino
 }
 
-async function statOrNull(path: string): Promise<Stats | null> {
+async function statOrNull(path: string, look: (path: string) => Promise<Stats> = stat): Promise<Stats | null> {
   try {
-    return await stat(path)
+    return await look(path)
   } catch (error) {
     if (isMissing(error)) return null
     throw error

@@ -28,14 +28,14 @@ export const localCacheOptionsSchema = Type.Object(
       Type.Union([Type.Literal('protected'), Type.Literal('always'), Type.Literal('never')], {
         default: 'protected',
         description:
-          'Whether an entry may be a hard link to a local storage\'s file on the same filesystem (one copy of the bytes instead of two; reflinks are used wherever the filesystem has them, whatever this says). protected: only where the read-only mode stops a write through the entry (the process is not root); always: also as root, where a write through the path damages the stored file (verify reports it, and so does get, which checks every file of a folder as root: see folderCheck); never: always a copy.',
+          'Whether an entry may be a hard link to a local storage\'s file on the same filesystem (one copy of the bytes instead of two; reflinks are used wherever the filesystem has them, whatever this says). protected: only where the read-only mode stops a write through the entry (the process is not root); always: also as root, where a write through the path damages the stored file (verify reports it, and so does get, which checks every file of a folder as root unless folderCheck is sample); never: always a copy.',
       }),
     ),
     folderCheck: Type.Optional(
       Type.Union([Type.Literal('auto'), Type.Literal('all'), Type.Literal('sample')], {
         default: 'auto',
         description:
-          'What get() stats of a folder entry of more than 64 files to see that it is unchanged. all: every file (a write through any of them is a miss, and the entry is fetched again; about 0.5 s per 10⁵ files); sample: 64 evenly spread files, a warm get in milliseconds, and a write to another file is seen by verify only; auto: all where the read-only mode does not stop a write through the entry (root, or any process with CAP_DAC_OVERRIDE), else sample.',
+          'What get() stats of a folder entry of more than 64 files to see that it is unchanged. all: every file, from the full list kept beside the entry (a write through any of them is a miss, and the entry is fetched again; a stat of each file per get); sample: 64 evenly spread files, a warm get in milliseconds, and a write to another file is seen by verify only; auto: all where the read-only mode does not stop a write through the entry (root, or any process with CAP_DAC_OVERRIDE), else sample.',
       }),
     ),
   },

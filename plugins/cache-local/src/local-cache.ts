@@ -272,17 +272,20 @@ export class LocalCache implements Cache {
     }
   }
 
-  /** As checkData, with every file of a large folder when `checksEveryFile`; a lost file list is a missing entry. */
+  /**
+   * As checkData, with every file of a large folder when `checksEveryFile`: a file list that is
+   * gone is a missing entry (replaced meanwhile, or lost), a damaged one a changed entry.
+   */
   private async checkEntry(dataPath: string, record: EntryRecord): Promise<DataState> {
     if (!this.checksEveryFile || record.kind !== 'folder') return checkData(dataPath, record)
-    let files: readonly RecordedFile[]
+    let files: readonly RecordedFile[] | null
     try {
       files = await allFiles(dataPath, record)
     } catch (error) {
       if (isMissing(error)) return 'missing'
       throw error
     }
-    return checkData(dataPath, record, files)
+    return files === null ? 'changed' : checkData(dataPath, record, files)
   }
 
   /** Removes the entry if `record` is still its current generation; true when it did. */

@@ -71,8 +71,8 @@ export function sealOnThreads(dataPath: string, paths: readonly string[], mode: 
 
 /**
  * The size, mtime and inode of each of `paths` (`/`-separated, under `dataPath`), in their order,
- * changing nothing: NaN for a file that is missing or is not a regular file. A get that checks
- * every file of a large folder: 10⁵ stats issued one at a time from the event loop took 0.8–2 s.
+ * changing nothing: NaN for a file that is missing or is not a regular file. For a get that
+ * checks every file of a large folder, on threads for the reason sealing is.
  */
 export function statOnThreads(dataPath: string, paths: readonly string[]): Promise<RecordedFile[]> {
   return onThreads(dataPath, paths, LOOK_ONLY)

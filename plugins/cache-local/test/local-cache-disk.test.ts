@@ -207,6 +207,8 @@ describe('the plugin', () => {
     expect(Value.Check(plugin.options, { path: '/c', maxBytes: 1e9, staleLockMs: 1000, defaultTtl: 30 })).toBe(true)
     expect(Value.Check(plugin.options, {})).toBe(false)
     expect(Value.Check(plugin.options, { path: '/c', maxBytes: -1 })).toBe(false)
+    expect(Value.Check(plugin.options, { path: '/c', folderCheck: 'all' })).toBe(true)
+    expect(Value.Check(plugin.options, { path: '/c', folderCheck: 'every' })).toBe(false)
   })
 
   it('creating a cache touches nothing', async () => {

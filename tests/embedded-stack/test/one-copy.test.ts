@@ -111,11 +111,14 @@ describe('one copy on the embedded default', () => {
     for (let i = 0; i < 200; i++) await writeFile(join(source, `d${i % 10}`, `f${String(i).padStart(3, '0')}`), `file ${i}`)
     await s.manager.put('one/tree', source)
     const path = await s.manager.get('one/tree')
-    // get answers a named link to the cache entry; its record is beside the entry's data.
-    const record = JSON.parse(await readFile(join(await realpath(path), '..', 'entry.json'), 'utf8')) as { files: Array<{ path: string }>; fileCount: number }
+    // get answers a named link to the cache entry; its record and full file list are beside the entry's data.
+    const entry = await realpath(path)
+    const record = JSON.parse(await readFile(join(entry, '..', 'entry.json'), 'utf8')) as { files: Array<{ path: string }>; fileCount: number }
     expect(record.fileCount).toBe(200)
     const sampled = new Set(record.files.map((file) => file.path))
-    const target = ['d1/f011', 'd1/f021', 'd1/f031', 'd1/f041'].find((file) => !sampled.has(file)) as string
+    const all = JSON.parse(await readFile(`${entry}.files.json`, 'utf8')) as Array<{ path: string }>
+    const target = all.find((file) => !sampled.has(file.path))?.path as string
+    expect(target).toBeDefined()
     const before = await readFile(join(path, ...target.split('/')), 'utf8')
     const write = await writeFile(join(path, ...target.split('/')), 'edited').then(
       () => 'written',
